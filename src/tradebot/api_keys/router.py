@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from tradebot.api_keys import repository, service
+from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut
+from tradebot.deps import ContextDep, CurrentUser, SessionDep
+from tradebot.models import ApiKey
+
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+
+
+def _out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=key.id,
+        label=key.label,
+        api_key_masked=service.masked(key),
+        is_valid=key.is_valid,
+        created_at=key.created_at,
+        updated_at=key.updated_at,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ApiKeyOut)
+async def create(
+    body: ApiKeyIn, user: CurrentUser, ctx: ContextDep, session: SessionDep
+) -> ApiKeyOut:
+    """Store an exchange key pair, encrypted; the answer shows only its last four characters."""
+    key = await service.create(
+        session,
+        ctx.box,
+        user.id,
+        body.label,
+        body.api_key.get_secret_value(),
+        body.secret_key.get_secret_value(),
+    )
+    return _out(key)
+
+
+@router.get("", response_model=list[ApiKeyOut])
+async def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
+    """The caller's keys, masked."""
+    return [_out(k) for k in await repository.list_for(session, user.id)]
+
+
+@router.get("/{key_id}", response_model=ApiKeyOut)
+async def get_key(key_id: int, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
+    """One key, masked."""
+    return _out(await service.get(session, user.id, key_id))
+
+
+@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(key_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Delete a key (refused while an active bot trades with it)."""
+    await service.delete(session, user.id, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

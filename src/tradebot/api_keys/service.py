@@ -1,0 +1,98 @@
+"""Exchange API keys: stored encrypted, shown masked, decrypted only in memory where used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradebot.api_keys import repository
+from tradebot.errors import Conflict, NotFound
+from tradebot.models import ApiKey, BotConfig
+from tradebot.security import SecretBox
+
+
+@dataclass(frozen=True)
+class ExchangeCredentials:
+    """A decrypted key pair; its repr never shows either half."""
+
+    api_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    key_id: int = 0
+
+
+def masked(key: ApiKey) -> str:
+    return f"****{key.api_key_last4}"
+
+
+async def create(
+    session: AsyncSession,
+    box: SecretBox,
+    user_id: int,
+    label: str | None,
+    api_key: str,
+    secret: str,
+) -> ApiKey:
+    key = ApiKey(
+        user_id=user_id,
+        label=label or None,
+        encrypted_api_key=box.encrypt(api_key),
+        encrypted_secret_key=box.encrypt(secret),
+        api_key_last4=api_key[-4:],
+        is_valid=False,
+    )
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def get(session: AsyncSession, user_id: int, key_id: int) -> ApiKey:
+    key = await repository.get_for(session, user_id, key_id)
+    if key is None:
+        raise NotFound("API key not found")
+    return key
+
+
+async def delete(session: AsyncSession, user_id: int, key_id: int) -> None:
+    """Delete a key; refused while an active bot trades with it."""
+    key = await get(session, user_id, key_id)
+    active = await session.scalars(
+        select(BotConfig).where(
+            BotConfig.user_id == user_id,
+            BotConfig.is_active.is_(True),
+            BotConfig.mode.in_(("live", "testnet")),
+        )
+    )
+    for bot in active:
+        used = await key_for_bot(session, bot)
+        if used is not None and used.id == key.id:
+            raise Conflict(f"active bot {bot.id} trades with this key; stop it first")
+    await session.delete(key)
+    await session.flush()
+
+
+async def key_for_bot(session: AsyncSession, bot: BotConfig) -> ApiKey | None:
+    """The key a bot trades with: its own choice, else the owner's default key."""
+    if bot.api_key_id is not None:
+        return await repository.get_for(session, bot.user_id, bot.api_key_id)
+    return await repository.newest_for(session, bot.user_id)
+
+
+def decrypt(box: SecretBox, key: ApiKey) -> ExchangeCredentials:
+    """The plaintext pair, in memory only."""
+    return ExchangeCredentials(
+        api_key=box.decrypt(key.encrypted_api_key),
+        secret_key=box.decrypt(key.encrypted_secret_key),
+        key_id=key.id,
+    )
+
+
+async def reencrypt_all(session: AsyncSession, box: SecretBox) -> int:
+    """Re-encrypt every stored secret under the box's first key; returns rows touched."""
+    rows = await repository.all_rows(session)
+    for key in rows:
+        key.encrypted_api_key = box.rotate(key.encrypted_api_key)
+        key.encrypted_secret_key = box.rotate(key.encrypted_secret_key)
+    await session.flush()
+    return len(rows)

@@ -1,0 +1,64 @@
+"""The FastAPI application: routers under /api/v1, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from tradebot import __version__, errors
+from tradebot.api_keys.router import router as api_keys_router
+from tradebot.auth.router import router as auth_router
+from tradebot.bots.router import router as bots_router
+from tradebot.config import Settings, get_settings
+from tradebot.context import AppContext
+from tradebot.system.router import router as system_router
+from tradebot.trades.router import router as trades_router
+from tradebot.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; resources are opened in the lifespan, one set per process."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.ctx = AppContext.create(settings)
+        try:
+            yield
+        finally:
+            await app.state.ctx.close()
+
+    app = FastAPI(
+        title="tradebot",
+        version=__version__,
+        description="Multi-user crypto trading bots: accounts, encrypted keys, bots, trades.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+    )
+    errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[o.strip() for o in settings.cors_origins.split(",") if o.strip()],
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        auth_router,
+        users_router,
+        api_keys_router,
+        bots_router,
+        trades_router,
+        system_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter, Response, status
+
+from tradebot.bots import service
+from tradebot.bots.schemas import BotCreate, BotOut, BotUpdate
+from tradebot.deps import CurrentUser, SessionDep
+from tradebot.models import BotConfig
+
+router = APIRouter(prefix="/bots", tags=["bots"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=BotOut)
+async def create(body: BotCreate, user: CurrentUser, session: SessionDep) -> BotConfig:
+    """Create a bot (stopped)."""
+    return await service.create(session, user.id, body)
+
+
+@router.get("", response_model=list[BotOut])
+async def list_bots(user: CurrentUser, session: SessionDep) -> Sequence[BotConfig]:
+    """The caller's bots with their state."""
+    return await service.list_bots(session, user.id)
+
+
+@router.get("/{bot_id}", response_model=BotOut)
+async def get_bot(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+    """One bot: config and state."""
+    return await service.get(session, user.id, bot_id)
+
+
+@router.patch("/{bot_id}", response_model=BotOut)
+async def update(bot_id: int, body: BotUpdate, user: CurrentUser, session: SessionDep) -> BotConfig:
+    """Change some fields of a bot."""
+    return await service.update(session, user.id, bot_id, body)
+
+
+@router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete(bot_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    """Delete a stopped bot; its trades are kept."""
+    await service.delete(session, user.id, bot_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{bot_id}/start", response_model=BotOut)
+async def start(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+    """Start a bot."""
+    return await service.start(session, user.id, bot_id)
+
+
+@router.post("/{bot_id}/stop", response_model=BotOut)
+async def stop(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+    """Stop a bot."""
+    return await service.stop(session, user.id, bot_id)

@@ -1,0 +1,207 @@
+"""`tradebot` command line: run the whole stack or each part, migrate, rotate keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from tradebot.config import Settings
+    from tradebot.security import SecretBox
+
+app = typer.Typer(
+    help="tradebot: self-hosted multi-user crypto trading bots.", no_args_is_help=True
+)
+
+PortOpt = Annotated[int | None, typer.Option("--port", help="API port (env API_PORT)")]
+HostOpt = Annotated[str | None, typer.Option("--host", help="API bind address (env API_HOST)")]
+DataOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (env TRADEBOT_DATA_DIR)")
+]
+
+
+def _env_overrides(
+    host: str | None = None, port: int | None = None, data_dir: Path | None = None
+) -> None:
+    """Command-line options win over the environment; children inherit them."""
+    if host:
+        os.environ["API_HOST"] = host
+    if port:
+        os.environ["API_PORT"] = str(port)
+    if data_dir:
+        os.environ["TRADEBOT_DATA_DIR"] = str(data_dir.resolve())
+
+
+def _settings() -> Settings:
+    from tradebot.config import ConfigError, get_settings
+    from tradebot.logging_setup import setup
+
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    setup(settings.log_level)
+    return settings
+
+
+def _require_urls(settings: Settings) -> None:
+    from tradebot.config import ConfigError
+
+    try:
+        settings.require_urls()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def up(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataOpt = None,
+    concurrency: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
+) -> None:
+    """Run everything: embedded PostgreSQL + Redis unless URLs are set, then API, worker, beat."""
+    _env_overrides(host, port, data_dir)
+    settings = _settings()
+    from tradebot import migrate
+    from tradebot.supervisor import Stack
+
+    stack = Stack(settings, concurrency)
+    try:
+        env = stack.start_services()
+        migrate.upgrade(env["DATABASE_URL"])
+        code = stack.run(env)
+    finally:
+        stack.stop()
+    raise typer.Exit(code)
+
+
+@app.command()
+def api(host: HostOpt = None, port: PortOpt = None, workers: int = 1) -> None:
+    """Run the API server alone (needs DATABASE_URL and REDIS_URL)."""
+    _env_overrides(host, port)
+    settings = _settings()
+    _require_urls(settings)
+    import uvicorn
+
+    uvicorn.run(
+        "tradebot.app:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=workers,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(concurrency: int = 2, pool: str = "prefork") -> None:
+    """Run a Celery worker alone."""
+    settings = _settings()
+    _require_urls(settings)
+    from tradebot.worker.celery_app import app as celery
+
+    celery.worker_main(
+        [
+            "worker",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@app.command()
+def beat() -> None:
+    """Run the Celery Beat scheduler alone (one per installation)."""
+    settings = _settings()
+    _require_urls(settings)
+    from tradebot.worker.celery_app import app as celery
+
+    celery.start(["beat", "--loglevel=INFO"])
+
+
+@app.command()
+def migrate(revision: str = "head") -> None:
+    """Bring the database schema up to date."""
+    settings = _settings()
+    _require_urls(settings)
+    from tradebot import migrate as mig
+
+    mig.upgrade(str(settings.database_url), revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("gen-key")
+def gen_key() -> None:
+    """Print a new Fernet key for ENCRYPTION_KEYS."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@app.command("rotate-keys")
+def rotate_keys() -> None:
+    """Re-encrypt every stored exchange secret under a new key.
+
+    With generated secrets (the data directory) a new key is made, everything is re-encrypted
+    and the old key is dropped. With ENCRYPTION_KEYS set, put the new key first (`new,old`),
+    run this, then remove the old key.
+    """
+    from tradebot.config import Settings, load_generated_secrets, save_generated_secrets
+
+    settings = _settings()
+    _require_urls(settings)
+    from cryptography.fernet import Fernet
+
+    from tradebot.security import SecretBox
+
+    raw = Settings()  # type: ignore[call-arg]
+    from_file = not raw.fernet_keys
+    keys = settings.fernet_keys
+    if from_file:
+        # Keep the new key on disk before any row depends on it, the old one until all moved.
+        keys = [Fernet.generate_key().decode(), *keys]
+        stored = load_generated_secrets(settings.data_dir)
+        stored["encryption_keys"] = ",".join(keys)
+        save_generated_secrets(settings.data_dir, stored)
+    count = asyncio.run(_reencrypt(settings, SecretBox(keys)))
+    if from_file:
+        stored["encryption_keys"] = keys[0]
+        save_generated_secrets(settings.data_dir, stored)
+        typer.echo(f"re-encrypted {count} API keys under a new key; the old key is retired")
+    else:
+        typer.echo(
+            f"re-encrypted {count} API keys under the first key of ENCRYPTION_KEYS; "
+            "the other keys can now be removed"
+        )
+
+
+async def _reencrypt(settings: Settings, box: SecretBox) -> int:
+    from tradebot.api_keys.service import reencrypt_all
+    from tradebot.db import make_engine, make_sessionmaker, transaction
+
+    engine = make_engine(settings)
+    try:
+        async with transaction(make_sessionmaker(engine)) as session:
+            return await reencrypt_all(session, box)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

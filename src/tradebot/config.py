@@ -1,0 +1,200 @@
+"""Settings: read once from the environment and `.env`, frozen, secrets checked at start."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values shipped in `.env.example`; refusing them outside dev mode stops a copied example
+# file from becoming a production secret.
+PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "secret", "dev"})
+SECRETS_FILE = "secrets.json"
+
+
+class ConfigError(RuntimeError):
+    """Settings that cannot work; the message says what to set."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform; `.env.example` lists them with their defaults."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    env: Literal["dev", "production"] = Field("dev", alias="TRADEBOT_ENV")
+    data_dir: Path = Field(Path(".tradebot"), alias="TRADEBOT_DATA_DIR")
+
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    celery_broker_url: str | None = Field(None, alias="CELERY_BROKER_URL")
+    redis_key_prefix: str = Field("tradebot:", alias="REDIS_KEY_PREFIX")
+
+    jwt_secret: SecretStr | None = Field(None, alias="JWT_SECRET")
+    jwt_ttl_minutes: int = Field(60 * 12, alias="JWT_TTL_MINUTES", ge=5)
+    # Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
+    encryption_keys: SecretStr | None = Field(None, alias="ENCRYPTION_KEYS")
+
+    api_host: str = Field("127.0.0.1", alias="API_HOST")
+    api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)
+    cors_origins: str = Field("", alias="CORS_ORIGINS")
+    cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
+
+    login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", ge=1)
+    login_max_failures_per_ip: int = Field(20, alias="LOGIN_MAX_FAILURES_PER_IP", ge=1)
+    login_lockout_seconds: int = Field(300, alias="LOGIN_LOCKOUT_SECONDS", ge=1)
+    health_rate_limit: str = Field("60/minute", alias="HEALTH_RATE_LIMIT")
+    db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1)
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, v: str | None) -> str | None:
+        """Accept plain postgres URLs and use the asyncpg driver for them."""
+        if v is None or v == "":
+            return None
+        for prefix in ("postgres://", "postgresql://", "postgresql+psycopg://"):
+            if v.startswith(prefix):
+                return "postgresql+asyncpg://" + v[len(prefix) :]
+        return v
+
+    @field_validator("redis_url", "celery_broker_url")
+    @classmethod
+    def _empty_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external database or Redis is configured."""
+        return self.database_url is None or self.redis_url is None
+
+    @property
+    def broker_url(self) -> str:
+        """Celery's broker: the configured one, else the Redis in use."""
+        url = self.celery_broker_url or self.redis_url
+        if url is None:
+            raise ConfigError("no REDIS_URL or CELERY_BROKER_URL set")
+        if url.startswith("unix://"):
+            return "redis+socket://" + url[len("unix://") :]
+        return url
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        raw = self.encryption_keys.get_secret_value() if self.encryption_keys else ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else not self.is_dev
+
+    def require_urls(self) -> Settings:
+        """Fail with a clear message when a part needs external services that are not set."""
+        missing = [
+            n
+            for n, v in (("DATABASE_URL", self.database_url), ("REDIS_URL", self.redis_url))
+            if not v
+        ]
+        if missing:
+            raise ConfigError(
+                f"{' and '.join(missing)} not set: run `tradebot up` for the embedded stack, "
+                "or point these at your PostgreSQL and Redis"
+            )
+        return self
+
+
+def _secrets_path(settings: Settings) -> Path:
+    return settings.data_dir / SECRETS_FILE
+
+
+def load_generated_secrets(data_dir: Path) -> dict[str, str]:
+    """Secrets generated earlier for this data directory, if any."""
+    path = data_dir / SECRETS_FILE
+    if not path.exists():
+        return {}
+    data: dict[str, str] = json.loads(path.read_text())
+    return data
+
+
+def save_generated_secrets(data_dir: Path, values: dict[str, str]) -> None:
+    """Write secrets with mode 0600, atomically."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / SECRETS_FILE
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _is_placeholder(value: SecretStr | None) -> bool:
+    return value is None or value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                "ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 "
+                "bytes); generate one with `tradebot gen-key`"
+            ) from exc
+
+
+def finalize(settings: Settings) -> Settings:
+    """Fill or refuse missing secrets.
+
+    In dev mode missing secrets are generated once and kept in the data directory (0600) so
+    restarts keep working; outside dev mode a missing or placeholder secret stops the start.
+    """
+    need_jwt = _is_placeholder(settings.jwt_secret)
+    need_keys = not settings.fernet_keys or _is_placeholder(settings.encryption_keys)
+    if need_jwt or need_keys:
+        if not settings.is_dev:
+            names = [
+                n for n, bad in (("JWT_SECRET", need_jwt), ("ENCRYPTION_KEYS", need_keys)) if bad
+            ]
+            raise ConfigError(
+                f"{' and '.join(names)} missing or left at a placeholder; production mode "
+                "(TRADEBOT_ENV=production) needs real secrets: `tradebot gen-key` prints a "
+                "Fernet key, and JWT_SECRET wants 32+ random characters"
+            )
+        stored = load_generated_secrets(settings.data_dir)
+        changed = False
+        if need_jwt and "jwt_secret" not in stored:
+            stored["jwt_secret"] = secrets.token_urlsafe(48)
+            changed = True
+        if need_keys and "encryption_keys" not in stored:
+            stored["encryption_keys"] = Fernet.generate_key().decode()
+            changed = True
+        if changed:
+            save_generated_secrets(settings.data_dir, stored)
+        update: dict[str, object] = {}
+        if need_jwt:
+            update["jwt_secret"] = SecretStr(stored["jwt_secret"])
+        if need_keys:
+            update["encryption_keys"] = SecretStr(stored["encryption_keys"])
+        settings = settings.model_copy(update=update)
+    if not settings.is_dev and len(settings.jwt_secret.get_secret_value()) < 32:  # type: ignore[union-attr]
+        raise ConfigError("JWT_SECRET must be at least 32 characters in production mode")
+    _check_fernet_keys(settings.fernet_keys)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, secrets filled in."""
+    return finalize(Settings())  # type: ignore[call-arg]

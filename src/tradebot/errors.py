@@ -1,0 +1,111 @@
+"""Domain errors and their HTTP form: every error body names what went wrong and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class DomainError(Exception):
+    """An error a client can act on; `status` is its HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = (
+            errors
+            if errors is not None
+            else ([{"field": field, "reason": detail}] if field else None)
+        )
+        self.headers = headers
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "validation_error"
+
+
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`("body", "ema_fast")` -> `ema_fast`; nested locations joined with dots."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def invalid(errors: list[dict[str, str]]) -> InvalidInput:
+    """One 422 naming every field that failed and why."""
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return InvalidInput(summary, errors=errors)
+
+
+def validation_errors(errors: list[Any]) -> list[dict[str, str]]:
+    """Pydantic errors as {field, reason}; the submitted value is never echoed back."""
+    out = []
+    for err in errors:
+        reason = str(err.get("msg", "invalid"))
+        reason = reason.removeprefix("Value error, ")
+        out.append({"field": field_name(err.get("loc", ())), "reason": reason})
+    return out
+
+
+def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the same JSON shape."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(
+            _body(exc.code, exc.detail, exc.errors), exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return await _domain(_, invalid(validation_errors(list(exc.errors()))))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
+            exc.status_code, "error"
+        )
+        return JSONResponse(
+            _body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
+        )

@@ -1,0 +1,10 @@
+"""ORM models, one per file; importing this package registers them all on `Base.metadata`."""
+
+from tradebot.models.api_key import ApiKey
+from tradebot.models.base import Base
+from tradebot.models.bot_config import BotConfig
+from tradebot.models.bot_state import BotState
+from tradebot.models.trade import Trade
+from tradebot.models.user import User
+
+__all__ = ["ApiKey", "Base", "BotConfig", "BotState", "Trade", "User"]

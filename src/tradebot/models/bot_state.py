@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tradebot.models.base import Base, MoneyOpt
+
+if TYPE_CHECKING:
+    from tradebot.models.bot_config import BotConfig
+
+
+class BotState(Base):
+    """The changing state of one bot; its primary key is the bot's id."""
+
+    __tablename__ = "bot_states"
+    __table_args__ = (CheckConstraint("status IN ('stopped', 'running', 'error')", name="status"),)
+
+    id: Mapped[int] = mapped_column(
+        ForeignKey("bot_configs.id", ondelete="CASCADE"), primary_key=True
+    )
+    # stopped | running | error
+    status: Mapped[str] = mapped_column(
+        String(16), default="stopped", server_default=text("'stopped'"), index=True
+    )
+    in_position: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    entry_price: Mapped[MoneyOpt]
+    current_position_size_coins: Mapped[MoneyOpt]
+    trailing_stop_price: Mapped[MoneyOpt]
+    max_price_since_entry: Mapped[MoneyOpt]
+    take_profit_price: Mapped[MoneyOpt]
+    stop_loss_price: Mapped[MoneyOpt]
+    daily_pnl: Mapped[Decimal] = mapped_column(
+        Numeric(38, 18), default=Decimal(0), server_default=text("0")
+    )
+    daily_trades_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    config: Mapped[BotConfig] = relationship(back_populates="state")

@@ -1,0 +1,33 @@
+"""Redis client factory and key naming (one prefix per installation)."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from tradebot.config import Settings
+
+
+def make_redis(settings: Settings) -> Redis:
+    """An asyncio Redis client for the configured URL (tcp or unix socket)."""
+    settings.require_urls()
+    assert settings.redis_url is not None
+    return Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
+
+
+class Keys:
+    """Every Redis key the platform uses, under one prefix."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def login_failures(self, kind: str, value: str) -> str:
+        return f"{self.prefix}login-fail:{kind}:{value}"
+
+    def revoked_token(self, jti: str) -> str:
+        return f"{self.prefix}revoked:{jti}"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from tradebot.deps import CurrentUser, SessionDep
+from tradebot.trades import service
+from tradebot.trades.schemas import TradePage
+
+router = APIRouter(tags=["trades"])
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.get("/trades", response_model=TradePage)
+async def list_trades(
+    user: CurrentUser,
+    session: SessionDep,
+    bot_id: int | None = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> TradePage:
+    """The caller's trades, newest first; pass `next_cursor` back as `cursor` for more."""
+    return await service.page(session, user.id, bot_id=bot_id, limit=limit, cursor=cursor)
+
+
+@router.get("/bots/{bot_id}/trades", response_model=TradePage)
+async def bot_trades(
+    bot_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> TradePage:
+    """One bot's trades, newest first."""
+    return await service.page(session, user.id, bot_id=bot_id, limit=limit, cursor=cursor)
