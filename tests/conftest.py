@@ -1,0 +1,282 @@
+"""Test fixtures on real PostgreSQL and Redis.
+
+Each run gets its own database (migrated with Alembic) and its own Redis key prefix, so runs
+never see each other; every test starts from empty tables and no keys. Without a reachable
+PostgreSQL/Redis (TEST_DATABASE_URL / TEST_REDIS_URL, default 127.0.0.1) the run starts the
+embedded ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradebot import migrate
+from tradebot.app import create_app
+from tradebot.config import Settings, finalize
+from tradebot.context import AppContext
+from tradebot.embedded import EmbeddedPostgres, EmbeddedRedis
+from tradebot.models import Base
+from tradebot.system import router as system_router
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
+RUN_ID = uuid.uuid4().hex[:10]
+# Submitted by tests as passwords and exchange secrets; must never reach a log or a table.
+LEAK_MARKERS: set[str] = set()
+
+
+def secret_marker(kind: str) -> str:
+    """A unique secret-looking value whose appearance anywhere would be a leak."""
+    value = f"{kind}-{uuid.uuid4().hex}"
+    LEAK_MARKERS.add(value)
+    return value
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[tuple[str, str]]:
+    """(admin PostgreSQL URL, Redis URL): the configured/local ones, else embedded."""
+    pg = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+    rd = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    tmp = Path(tempfile.mkdtemp(prefix="tradebot-test-services-"))
+    if not _reachable(pg, 5432):
+        server = EmbeddedPostgres(tmp)
+        pg = server.start().replace("/tradebot?", "/postgres?")
+        started.append(server)
+    if not _reachable(rd, 6379):
+        redis_server = EmbeddedRedis(tmp)
+        rd = redis_server.start()
+        started.append(redis_server)
+    yield pg, rd
+    for s in reversed(started):
+        s.stop()
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def create_database(admin_url: str, name: str) -> str:
+    """Create database `name` on the server of `admin_url`; return its asyncpg URL."""
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    base, _, query = admin_url.partition("?")
+    root = base.rsplit("/", 1)[0]
+    url = f"{root}/{name}" + (f"?{query}" if query else "")
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(_asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def database_url(services: tuple[str, str]) -> AsyncIterator[str]:
+    """A fresh database for this run, migrated to head."""
+    admin, _ = services
+    name = f"tradebot_test_{RUN_ID}"
+    url = await create_database(admin, name)
+    await migrate.run_async(url, "upgrade", "head")
+    yield url
+    await drop_database(admin, name)
+
+
+def make_settings(database_url: str, redis_url: str, data_dir: Path, **extra: object) -> Settings:
+    values: dict[str, object] = {
+        "TRADEBOT_ENV": "dev",
+        "TRADEBOT_DATA_DIR": data_dir,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"test-{RUN_ID}:",
+        "JWT_SECRET": "test-jwt-secret-" + "x" * 32,
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "HEALTH_RATE_LIMIT": "1000/minute",
+        "LOGIN_LOCKOUT_SECONDS": 60,
+    }
+    values.update(extra)
+    return finalize(Settings(_env_file=None, **values))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def settings(
+    database_url: str, services: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return make_settings(database_url, services[1], tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[object]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+def ctx(app: object) -> AppContext:
+    return app.state.ctx  # type: ignore[attr-defined, no-any-return]
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v1") as c:
+        yield c
+
+
+@pytest.fixture
+async def session(ctx: AppContext) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking rows directly; the test commits what it needs."""
+    async with ctx.sessions() as s:
+        yield s
+
+
+async def _clean(ctx: AppContext) -> None:
+    tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+    async with ctx.engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    keys = [k async for k in ctx.redis.scan_iter(match=f"{ctx.settings.redis_key_prefix}*")]
+    if keys:
+        await ctx.redis.delete(*keys)
+    system_router._limiter.storage.reset()
+
+
+@pytest.fixture(autouse=True)
+async def _isolate(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty tables and keys after every test that touched the database."""
+    uses_db = "ctx" in request.fixturenames or "client" in request.fixturenames
+    context = request.getfixturevalue("ctx") if uses_db else None
+    yield
+    if context is not None:
+        await _clean(context)
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # a record that cannot format cannot leak either
+            self.lines.append(self.format(record))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def log_collector() -> Iterator[_LogCollector]:
+    """Every log record of the run, at DEBUG, checked for leaked secrets at the end."""
+    handler = _LogCollector()
+    handler.setFormatter(logging.Formatter("%(name)s %(message)s %(exc_text)s"))
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(old_level)
+    leaked = sorted({m for m in LEAK_MARKERS for line in handler.lines if m in line})
+    assert not leaked, f"secrets reached the logs: {len(leaked)} markers"
+
+
+# --- API helpers -------------------------------------------------------------------------
+
+
+class Api:
+    """A signed-in user as the tests drive it."""
+
+    def __init__(self, client: httpx.AsyncClient, email: str, token: str, user_id: int) -> None:
+        self.client, self.email, self.token, self.user_id = client, email, token, user_id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    async def request(self, method: str, path: str, **kw: object) -> httpx.Response:
+        return await self.client.request(method, path, headers=self.headers, **kw)  # type: ignore[arg-type]
+
+    async def create_bot(self, **overrides: object) -> dict[str, object]:
+        r = await self.request("POST", "/bots", json=bot_body(**overrides))
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    async def create_key(self, label: str = "main") -> dict[str, object]:
+        body = {
+            "label": label,
+            "api_key": secret_marker("apikey"),
+            "secret_key": secret_marker("secret"),
+        }
+        r = await self.request("POST", "/api-keys", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+
+def bot_body(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "name": "BTC EMA cross",
+        "symbol": "BTC/USDT",
+        "timeframe": "1h",
+        "stop_loss_perc": "2",
+        "take_profit_perc": "4",
+        "position_size_perc": "10",
+    }
+    body.update(overrides)
+    return body
+
+
+async def signup(client: httpx.AsyncClient, email: str | None = None) -> Api:
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    password = secret_marker("pw")
+    r = await client.post("/auth/register", json={"email": email, "password": password})
+    assert r.status_code == 201, r.text
+    user_id = r.json()["id"]
+    r = await client.post("/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    client.cookies.clear()  # tests choose header or cookie explicitly
+    return Api(client, email, r.json()["access_token"], user_id)
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> Api:
+    return await signup(client, "alice@example.com")
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> Api:
+    return await signup(client, "bob@example.com")

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import Api, bot_body
+
+
+async def test_create_bot_has_stopped_state(alice: Api) -> None:
+    bot = await alice.create_bot(symbol="eth/usdt", take_profit_perc="4.50")
+    assert bot["symbol"] == "ETH/USDT"
+    assert bot["take_profit_perc"] == "4.5"
+    assert bot["mode"] == "demo" and bot["is_active"] is False
+    assert bot["check_interval_seconds"] == 60
+    assert bot["state"]["status"] == "stopped"
+    assert bot["state"]["daily_pnl"] == "0" and bot["state"]["in_position"] is False
+    got = await alice.request("GET", f"/bots/{bot['id']}")
+    assert got.status_code == 200 and got.json() == bot
+    listed = await alice.request("GET", "/bots")
+    assert [b["id"] for b in listed.json()] == [bot["id"]]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"ema_fast": 21, "ema_slow": 9}, "ema_fast"),
+        ({"ema_fast": 10, "ema_slow": 10}, "ema_fast"),
+        ({"ema_fast": 1}, "ema_fast"),
+        ({"rsi_oversold": 70, "rsi_overbought": 30}, "rsi_oversold"),
+        ({"rsi_oversold": 0}, "rsi_oversold"),
+        ({"rsi_overbought": 100}, "rsi_overbought"),
+        ({"rsi_period": 1}, "rsi_period"),
+        ({"stop_loss_perc": "0"}, "stop_loss_perc"),
+        ({"take_profit_perc": "100.01"}, "take_profit_perc"),
+        ({"daily_target_perc": "-1"}, "daily_target_perc"),
+        ({"max_daily_loss_perc": "101"}, "max_daily_loss_perc"),
+        ({"trailing_stop_perc": "0"}, "trailing_stop_perc"),
+        ({"position_size_perc": None}, "position_size_perc"),
+        ({"position_size_fixed": "100"}, "position_size_perc"),
+        ({"position_size_perc": None, "position_size_fixed": "0"}, "position_size_fixed"),
+        ({"timeframe": "7m"}, "timeframe"),
+        ({"check_interval_seconds": 9}, "check_interval_seconds"),
+        ({"symbol": "BTCUSDT"}, "symbol"),
+        ({"symbol": "BTC/USDT/X"}, "symbol"),
+        ({"mode": "yolo"}, "mode"),
+        ({"name": ""}, "name"),
+        ({"trailing_stop_active": True}, "trailing_stop_perc"),
+        ({"stop_loss_perc": "1.23456"}, "stop_loss_perc"),
+        ({"unknown_field": 1}, "unknown_field"),
+        ({"api_key_id": 1}, "api_key_id"),
+    ],
+)
+async def test_invalid_config_is_422_naming_the_field(
+    alice: Api, overrides: dict[str, object], field: str
+) -> None:
+    r = await alice.request("POST", "/bots", json=bot_body(**overrides))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"] == "validation_error"
+    assert field in {e["field"] for e in body["errors"]}, body
+    assert all(e["reason"] for e in body["errors"])
+    assert (await alice.request("GET", "/bots")).json() == []
+
+
+async def test_missing_required_fields_are_named(alice: Api) -> None:
+    r = await alice.request("POST", "/bots", json={"name": "x"})
+    assert r.status_code == 422
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert {"symbol", "timeframe", "stop_loss_perc", "take_profit_perc"} <= fields
+
+
+async def test_fixed_position_size_and_trailing_stop(alice: Api) -> None:
+    bot = await alice.create_bot(
+        position_size_perc=None,
+        position_size_fixed="25.5",
+        trailing_stop_active=True,
+        trailing_stop_perc="1.5",
+    )
+    assert bot["position_size_fixed"] == "25.5" and bot["position_size_perc"] is None
+    assert bot["trailing_stop_active"] is True and bot["trailing_stop_perc"] == "1.5"
+
+
+async def test_patch_merges_and_revalidates(alice: Api) -> None:
+    bot = await alice.create_bot()
+    r = await alice.request("PATCH", f"/bots/{bot['id']}", json={"ema_fast": 5, "name": "renamed"})
+    assert r.status_code == 200
+    assert (
+        r.json()["ema_fast"] == 5 and r.json()["name"] == "renamed" and r.json()["ema_slow"] == 21
+    )
+    r = await alice.request("PATCH", f"/bots/{bot['id']}", json={"ema_fast": 50})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ema_fast"
+    r = await alice.request("PATCH", f"/bots/{bot['id']}", json={"position_size_fixed": "10"})
+    assert r.status_code == 422
+    r = await alice.request(
+        "PATCH",
+        f"/bots/{bot['id']}",
+        json={"position_size_fixed": "10", "position_size_perc": None},
+    )
+    assert r.status_code == 200 and r.json()["position_size_fixed"] == "10"
+    r = await alice.request("PATCH", f"/bots/{bot['id']}", json={"symbol": None})
+    assert r.status_code == 422 and r.json()["errors"][0] == {
+        "field": "symbol",
+        "reason": "may not be null",
+    }
+    # nothing of a refused change was kept
+    got = (await alice.request("GET", f"/bots/{bot['id']}")).json()
+    assert got["ema_fast"] == 5 and got["symbol"] == "BTC/USDT"
+
+
+async def test_start_and_stop(alice: Api) -> None:
+    bot = await alice.create_bot()
+    r = await alice.request("POST", f"/bots/{bot['id']}/start")
+    assert r.status_code == 200
+    assert r.json()["is_active"] is True and r.json()["state"]["status"] == "running"
+    again = await alice.request("POST", f"/bots/{bot['id']}/start")
+    assert again.status_code == 200 and again.json()["state"]["status"] == "running"
+    r = await alice.request("POST", f"/bots/{bot['id']}/stop")
+    assert r.json()["is_active"] is False and r.json()["state"]["status"] == "stopped"
+
+
+async def test_live_bot_needs_an_api_key_to_start(alice: Api) -> None:
+    bot = await alice.create_bot(mode="live")
+    r = await alice.request("POST", f"/bots/{bot['id']}/start")
+    assert r.status_code == 409 and "API key" in r.json()["detail"]
+    assert (await alice.request("GET", f"/bots/{bot['id']}")).json()["is_active"] is False
+    await alice.create_key()
+    assert (await alice.request("POST", f"/bots/{bot['id']}/start")).status_code == 200
+
+
+async def test_bot_pinned_to_a_key(alice: Api) -> None:
+    key = await alice.create_key()
+    bot = await alice.create_bot(mode="testnet", api_key_id=key["id"])
+    assert bot["api_key_id"] == key["id"]
+    r = await alice.request("POST", "/bots", json=bot_body(mode="live", api_key_id=999999))
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "api_key_id"
+
+
+async def test_delete_refused_while_active_then_allowed(alice: Api) -> None:
+    bot = await alice.create_bot()
+    await alice.request("POST", f"/bots/{bot['id']}/start")
+    r = await alice.request("DELETE", f"/bots/{bot['id']}")
+    assert r.status_code == 409
+    await alice.request("POST", f"/bots/{bot['id']}/stop")
+    assert (await alice.request("DELETE", f"/bots/{bot['id']}")).status_code == 204
+    assert (await alice.request("GET", f"/bots/{bot['id']}")).status_code == 404
+
+
+async def test_unknown_ids_are_404(alice: Api) -> None:
+    for method, path in [
+        ("GET", "/bots/424242"),
+        ("PATCH", "/bots/424242"),
+        ("DELETE", "/bots/424242"),
+        ("POST", "/bots/424242/start"),
+        ("POST", "/bots/424242/stop"),
+        ("GET", "/bots/424242/trades"),
+        ("DELETE", "/api-keys/424242"),
+    ]:
+        r = await alice.request(method, path, json={} if method == "PATCH" else None)
+        assert r.status_code == 404, (method, path, r.text)
+    r = await alice.request("GET", "/bots/not-a-number")
+    assert r.status_code == 422
+
+
+async def test_decimal_precision_is_kept_exactly(alice: Api) -> None:
+    bot = await alice.create_bot(
+        position_size_perc=None,
+        position_size_fixed="0.000000000000000001",
+        initial_capital="123456789.123456789",
+    )
+    assert Decimal(bot["position_size_fixed"]) == Decimal("1e-18")
+    assert bot["initial_capital"] == "123456789.123456789"

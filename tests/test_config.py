@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from tradebot.config import ConfigError, Settings, finalize
+
+
+def _settings(tmp_path: Path, **values: object) -> Settings:
+    base: dict[str, object] = {"TRADEBOT_DATA_DIR": tmp_path}
+    base.update(values)
+    return Settings(_env_file=None, **base)  # type: ignore[arg-type]
+
+
+def test_dev_mode_generates_secrets_once_with_mode_0600(tmp_path: Path) -> None:
+    first = finalize(_settings(tmp_path))
+    assert first.jwt_secret is not None and len(first.jwt_secret.get_secret_value()) >= 32
+    assert len(first.fernet_keys) == 1
+    secrets_file = tmp_path / "secrets.json"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    again = finalize(_settings(tmp_path))
+    assert again.jwt_secret == first.jwt_secret and again.fernet_keys == first.fernet_keys
+
+
+@pytest.mark.parametrize("jwt", [None, "", "change-me", "secret"])
+def test_production_refuses_missing_or_placeholder_secrets(tmp_path: Path, jwt: str | None) -> None:
+    values: dict[str, object] = {
+        "TRADEBOT_ENV": "production",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    if jwt is not None:
+        values["JWT_SECRET"] = jwt
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        finalize(_settings(tmp_path, **values))
+    assert not (tmp_path / "secrets.json").exists()
+
+
+def test_production_refuses_missing_encryption_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ENCRYPTION_KEYS"):
+        finalize(_settings(tmp_path, TRADEBOT_ENV="production", JWT_SECRET="x" * 40))
+
+
+def test_bad_fernet_key_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a Fernet key") as info:
+        finalize(_settings(tmp_path, ENCRYPTION_KEYS="not-a-key", JWT_SECRET="x" * 40))
+    assert "not-a-key" not in str(info.value)
+
+
+def test_production_accepts_real_secrets(tmp_path: Path) -> None:
+    s = finalize(
+        _settings(
+            tmp_path,
+            TRADEBOT_ENV="production",
+            JWT_SECRET="y" * 40,
+            ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        )
+    )
+    assert s.secure_cookies is True
+
+
+def test_urls_and_broker(tmp_path: Path) -> None:
+    s = _settings(tmp_path, DATABASE_URL="postgres://u@h/db", REDIS_URL="unix:///tmp/r.sock")
+    assert s.database_url == "postgresql+asyncpg://u@h/db"
+    assert s.broker_url == "redis+socket:///tmp/r.sock"
+    s = _settings(
+        tmp_path, REDIS_URL="redis://h:6379/0", CELERY_BROKER_URL="amqp://guest:guest@h:5672//"
+    )
+    assert s.broker_url.startswith("amqp://")
+    assert _settings(tmp_path).embedded is True
+
+
+def test_secrets_do_not_show_in_repr(tmp_path: Path) -> None:
+    s = _settings(tmp_path, JWT_SECRET="z" * 40, ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    assert "zzzz" not in repr(s) and "zzzz" not in str(s.model_dump())
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    s = _settings(tmp_path)
+    with pytest.raises(Exception, match="frozen"):
+        s.api_port = 1  # type: ignore[misc]

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import make_settings
+from tradebot.app import create_app
+from tradebot.config import Settings
+
+
+async def test_health_and_ready(client: httpx.AsyncClient) -> None:
+    r = await client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    r = await client.get("/ready")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+
+
+async def test_ready_reports_what_is_down(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = make_settings(str(settings.database_url), "redis://127.0.0.1:1/0", tmp_path)
+    app = create_app(broken)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1") as c,
+    ):
+        r = await c.get("/ready")
+    assert r.status_code == 503
+    body = r.json()
+    assert body["status"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("unavailable")
+
+
+async def test_health_is_rate_limited(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    limited = make_settings(
+        str(settings.database_url), str(settings.redis_url), tmp_path, HEALTH_RATE_LIMIT="3/minute"
+    )
+    app = create_app(limited)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1") as c,
+    ):
+        codes = [(await c.get("/health")).status_code for _ in range(4)]
+        r = await c.get("/ready")
+    from tradebot.system import router
+
+    router._limiter.storage.reset()
+    assert codes == [200, 200, 200, 429]
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    paths = set(spec["paths"])
+    for p in [
+        "/api/v1/auth/register",
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/users/me",
+        "/api/v1/api-keys",
+        "/api/v1/api-keys/{key_id}",
+        "/api/v1/bots",
+        "/api/v1/bots/{bot_id}",
+        "/api/v1/bots/{bot_id}/start",
+        "/api/v1/bots/{bot_id}/stop",
+        "/api/v1/trades",
+        "/api/v1/bots/{bot_id}/trades",
+        "/api/v1/health",
+        "/api/v1/ready",
+    ]:
+        assert p in paths, p
+
+
+async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
+    r = await client.get("/nope")
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
