@@ -114,6 +114,7 @@ def worker(concurrency: int = 2, pool: str = "prefork") -> None:
             "worker",
             f"--concurrency={concurrency}",
             f"--pool={pool}",
+            "--queues=cycles,dispatch",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -197,6 +198,17 @@ async def _reencrypt(settings: Settings, box: SecretBox) -> int:
             return await reencrypt_all(session, box)
     finally:
         await engine.dispose()
+
+
+def _register_backtest() -> None:
+    from tradebot.backtest.cli import backtest
+
+    app.command(
+        "backtest", help="Backtest a bot config on a CSV/Parquet file, demo or Binance candles."
+    )(backtest)
+
+
+_register_backtest()
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -53,6 +55,38 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(300, alias="LOGIN_LOCKOUT_SECONDS", ge=1)
     health_rate_limit: str = Field("60/minute", alias="HEALTH_RATE_LIMIT")
     db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1)
+
+    # Exchanges. The base URL override points the real ccxt client elsewhere (a local fake).
+    binance_base_url: str | None = Field(None, alias="BINANCE_BASE_URL")
+    exchange_timeout: float = Field(10.0, alias="EXCHANGE_TIMEOUT", gt=0)
+    weight_per_minute: int = Field(6000, alias="WEIGHT_PER_MINUTE", ge=100)
+    candle_limit: int = Field(300, alias="CANDLE_LIMIT", ge=50, le=1000)
+    ticker_ttl: float = Field(2.0, alias="TICKER_TTL_SECONDS", gt=0)
+
+    # Simulated accounts (paper and demo bots) and the demo market.
+    sim_start_balance: Decimal = Field(Decimal(10_000), alias="SIM_START_BALANCE", gt=0)
+    sim_fee_rate: Decimal = Field(Decimal("0.001"), alias="SIM_FEE_RATE", ge=0, lt=1)
+    sim_slippage_bps: Decimal = Field(Decimal(5), alias="SIM_SLIPPAGE_BPS", ge=0)
+    demo_seed: int = Field(0, alias="DEMO_SEED")
+    demo_speed: float = Field(1.0, alias="DEMO_SPEED", gt=0)
+    demo_epoch: datetime = Field(datetime(2026, 1, 1, tzinfo=UTC), alias="DEMO_EPOCH")
+
+    # The bot engine.
+    scheduler_mode: Literal["dispatch", "chain"] = Field("dispatch", alias="SCHEDULER_MODE")
+    dispatch_interval: float = Field(1.0, alias="DISPATCH_INTERVAL_SECONDS", gt=0)
+    dispatch_grace: float = Field(15.0, alias="DISPATCH_GRACE_SECONDS", ge=0)
+    cycle_batch_size: int = Field(50, alias="CYCLE_BATCH_SIZE", ge=1, le=1000)
+    cycle_soft_time_limit: float = Field(45.0, alias="CYCLE_SOFT_TIME_LIMIT", gt=0)
+    cycle_time_limit: float = Field(60.0, alias="CYCLE_TIME_LIMIT", gt=0)
+    cycle_max_retries: int = Field(5, alias="CYCLE_MAX_RETRIES", ge=0)
+    chain_max_countdown: int = Field(600, alias="CHAIN_MAX_COUNTDOWN", ge=10)
+    lease_margin: float = Field(30.0, alias="LEASE_MARGIN_SECONDS", gt=0)
+
+    @property
+    def lease_seconds(self) -> float:
+        """A cycle's lease outlives its hard time limit, so only a dead cycle loses it."""
+        return self.cycle_time_limit + self.lease_margin
+
     log_level: str = Field("INFO", alias="LOG_LEVEL")
 
     @field_validator("database_url")

@@ -11,6 +11,7 @@ from tradebot.config import Settings
 from tradebot.db import make_engine, make_sessionmaker
 from tradebot.redis_client import Keys, make_redis
 from tradebot.security import SecretBox
+from tradebot.worker.factory import TaskQueue
 
 
 @dataclass
@@ -21,10 +22,11 @@ class AppContext:
     redis: Redis
     keys: Keys
     box: SecretBox
+    tasks: TaskQueue
 
     @classmethod
-    def create(cls, settings: Settings) -> AppContext:
-        engine = make_engine(settings)
+    def create(cls, settings: Settings, role: str = "api") -> AppContext:
+        engine = make_engine(settings, role=role)
         return cls(
             settings=settings,
             engine=engine,
@@ -32,6 +34,7 @@ class AppContext:
             redis=make_redis(settings),
             keys=Keys(settings.redis_key_prefix),
             box=SecretBox.from_settings(settings),
+            tasks=TaskQueue(settings),
         )
 
     async def close(self) -> None:

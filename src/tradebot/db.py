@@ -15,14 +15,15 @@ from sqlalchemy.ext.asyncio import (
 from tradebot.config import Settings
 
 
-def make_engine(settings: Settings, **kwargs: object) -> AsyncEngine:
-    """One engine per process (and per event loop)."""
+def make_engine(settings: Settings, *, role: str = "api", **kwargs: object) -> AsyncEngine:
+    """One engine per process (and per event loop); `role` names its connections."""
     settings.require_urls()
     assert settings.database_url is not None
     opts: dict[str, object] = {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_pool_size,
         "pool_pre_ping": True,
+        "connect_args": {"server_settings": {"application_name": f"tradebot-{role}"}},
     }
     opts.update(kwargs)
     return create_async_engine(settings.database_url, **opts)

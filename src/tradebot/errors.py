@@ -54,6 +54,11 @@ class TooManyRequests(DomainError):
     code = "too_many_requests"
 
 
+class Unavailable(DomainError):
+    status = 503
+    code = "unavailable"
+
+
 class InvalidInput(DomainError):
     status = 422
     code = "validation_error"

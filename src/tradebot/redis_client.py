@@ -31,3 +31,16 @@ class Keys:
 
     def revoked_token(self, jti: str) -> str:
         return f"{self.prefix}revoked:{jti}"
+
+    def events_stream(self, user_id: int) -> str:
+        return f"{self.prefix}events:stream:{user_id}"
+
+    def events_channel(self, user_id: int) -> str:
+        return f"{self.prefix}events:user:{user_id}"
+
+    def event_digest(self, key: str) -> str:
+        return f"{self.prefix}events:last:{key}"
+
+    @property
+    def events_pattern(self) -> str:
+        return f"{self.prefix}events:user:*"

@@ -8,13 +8,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 
-def _decimal_str(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
     """Exact decimal text without exponent or trailing zeros: 2.5000 -> "2.5"."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 
-DecimalOut = Annotated[Decimal, PlainSerializer(_decimal_str, return_type=str, when_used="json")]
+DecimalOut = Annotated[Decimal, PlainSerializer(decimal_text, return_type=str, when_used="json")]
 Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=9, decimal_places=4)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=38, decimal_places=18)]
 

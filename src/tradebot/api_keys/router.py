@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from tradebot.api_keys import repository, service
-from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut
+from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut, ApiKeyValidation
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
+from tradebot.errors import TooManyRequests, Unavailable
+from tradebot.exchange.errors import RateLimited, TemporaryError
 from tradebot.models import ApiKey
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
@@ -47,6 +52,39 @@ async def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
 async def get_key(key_id: int, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
     """One key, masked."""
     return _out(await service.get(session, user.id, key_id))
+
+
+@router.post("/{key_id}/validate", response_model=ApiKeyValidation)
+async def validate(
+    key_id: int,
+    user: CurrentUser,
+    ctx: ContextDep,
+    session: SessionDep,
+    mode: Annotated[
+        Literal["live", "testnet"], Query(description="Which Binance the key is for")
+    ] = "live",
+) -> ApiKeyValidation | JSONResponse:
+    """Check the key against the exchange (a balance call) and record whether it works."""
+    try:
+        key, result = await service.validate(ctx, session, user.id, key_id, mode)
+    except RateLimited as exc:
+        raise TooManyRequests(
+            "the exchange asks us to slow down; try again later",
+            headers={"Retry-After": str(max(1, int(exc.retry_after)))},
+        ) from None
+    except TemporaryError:
+        raise Unavailable("the exchange could not be reached; try again later") from None
+    if not result.valid:
+        # A plain response, not an exception: the key's new `is_valid` is committed.
+        return JSONResponse(
+            {
+                "error": "invalid_api_key",
+                "detail": f"the exchange refused this key: {result.reason}",
+                "errors": [{"field": "api_key", "reason": "refused by the exchange"}],
+            },
+            status_code=422,
+        )
+    return ApiKeyValidation(key=_out(key), valid=True, balances=result.balances)
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)

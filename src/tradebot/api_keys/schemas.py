@@ -21,6 +21,12 @@ class ApiKeyIn(Schema):
         return v
 
 
+class ApiKeyValidation(OutSchema):
+    key: ApiKeyOut
+    valid: bool
+    balances: dict[str, str]
+
+
 class ApiKeyOut(OutSchema):
     id: int
     label: str | None
@@ -28,3 +34,6 @@ class ApiKeyOut(OutSchema):
     is_valid: bool
     created_at: datetime
     updated_at: datetime
+
+
+ApiKeyValidation.model_rebuild()

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.api_keys import repository
+from tradebot.context import AppContext
 from tradebot.errors import Conflict, NotFound
 from tradebot.models import ApiKey, BotConfig
+from tradebot.schemas import decimal_text
 from tradebot.security import SecretBox
 
 
@@ -70,6 +72,54 @@ async def delete(session: AsyncSession, user_id: int, key_id: int) -> None:
             raise Conflict(f"active bot {bot.id} trades with this key; stop it first")
     await session.delete(key)
     await session.flush()
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The exchange's answer to a key: accepted (with balances) or refused (with why)."""
+
+    valid: bool
+    balances: dict[str, str]
+    reason: str | None = None
+
+
+async def validate(
+    ctx: AppContext, session: AsyncSession, user_id: int, key_id: int, mode: str
+) -> tuple[ApiKey, Validation]:
+    """Ask the exchange for the key's balances and record whether it works.
+
+    A refused key is marked invalid; an exchange that cannot be reached changes nothing.
+    """
+    from tradebot.exchange.ccxt_adapter import CcxtAdapter
+    from tradebot.exchange.errors import InvalidKey
+    from tradebot.market_data.governor import WeightGovernor
+
+    key = await get(session, user_id, key_id)
+    creds = decrypt(ctx.box, key)
+    budget = WeightGovernor(
+        ctx.redis,
+        prefix=ctx.settings.redis_key_prefix,
+        scope=f"binance-{mode}",
+        limit=ctx.settings.weight_per_minute,
+    )
+    adapter = CcxtAdapter(
+        api_key=creds.api_key,
+        secret=creds.secret_key,
+        sandbox=mode == "testnet",
+        base_url=ctx.settings.binance_base_url,
+        timeout=ctx.settings.exchange_timeout,
+        budget=budget,
+    )
+    try:
+        balances = await adapter.fetch_balance()
+        result = Validation(True, {a: decimal_text(b.total) for a, b in sorted(balances.items())})
+    except InvalidKey as exc:
+        result = Validation(False, {}, str(exc))
+    finally:
+        await adapter.close()
+    key.is_valid = result.valid
+    await session.flush()
+    return key, result
 
 
 async def key_for_bot(session: AsyncSession, bot: BotConfig) -> ApiKey | None:

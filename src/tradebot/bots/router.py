@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, BackgroundTasks, Response, status
 
 from tradebot.bots import service
 from tradebot.bots.schemas import BotCreate, BotOut, BotUpdate
-from tradebot.deps import CurrentUser, SessionDep
+from tradebot.deps import ContextDep, CurrentUser, SessionDep
 from tradebot.models import BotConfig
 
 router = APIRouter(prefix="/bots", tags=["bots"])
@@ -44,9 +44,18 @@ async def delete(bot_id: int, user: CurrentUser, session: SessionDep) -> Respons
 
 
 @router.post("/{bot_id}/start", response_model=BotOut)
-async def start(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
-    """Start a bot."""
-    return await service.start(session, user.id, bot_id)
+async def start(
+    bot_id: int,
+    user: CurrentUser,
+    session: SessionDep,
+    ctx: ContextDep,
+    background: BackgroundTasks,
+) -> BotConfig:
+    """Start a bot: its first cycle is enqueued at once, then it runs every interval."""
+    bot = await service.start(session, user.id, bot_id)
+    # After the commit (which precedes the response), so the cycle finds the bot running.
+    background.add_task(ctx.tasks.send_cycle, bot.id)
+    return bot
 
 
 @router.post("/{bot_id}/stop", response_model=BotOut)

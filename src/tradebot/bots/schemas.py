@@ -113,7 +113,10 @@ class BotStateOut(OutSchema):
     daily_pnl: DecimalOut
     daily_trades_count: int
     last_run_at: datetime | None
+    next_run_at: datetime | None
+    last_trade_at: datetime | None
     last_error_message: str | None
+    stop_reason: str | None
     last_updated_at: datetime
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,8 +93,12 @@ async def start(session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
         raise Conflict(f"a {bot.mode} bot needs an API key: add one under /api-keys first")
     if not bot.is_active or bot.state.status != "running":
         bot.is_active = True
-        bot.state.status = "running"
-        bot.state.last_error_message = None
+        st = bot.state
+        st.status = "running"
+        st.last_error_message = st.stop_reason = None
+        st.retry_count = 0
+        st.next_run_at = datetime.now(UTC)
+        st.queued_until = None
         await session.flush()
     return bot
 
@@ -104,5 +109,7 @@ async def stop(session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
     if bot.is_active or bot.state.status != "stopped":
         bot.is_active = False
         bot.state.status = "stopped"
+        bot.state.stop_reason = "stopped_by_user"
+        bot.state.next_run_at = None
         await session.flush()
     return bot

@@ -21,8 +21,9 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    url = config.attributes.get("database_url") or get_settings().require_urls().database_url
-    assert url is not None
+    url = config.attributes.get("database_url") or get_settings().database_url
+    if not url:
+        raise SystemExit("DATABASE_URL is not set")
     return str(url)
 
 

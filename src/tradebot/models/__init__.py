@@ -4,7 +4,8 @@ from tradebot.models.api_key import ApiKey
 from tradebot.models.base import Base
 from tradebot.models.bot_config import BotConfig
 from tradebot.models.bot_state import BotState
+from tradebot.models.sim_balance import SimBalance
 from tradebot.models.trade import Trade
 from tradebot.models.user import User
 
-__all__ = ["ApiKey", "Base", "BotConfig", "BotState", "Trade", "User"]
+__all__ = ["ApiKey", "Base", "BotConfig", "BotState", "SimBalance", "Trade", "User"]

@@ -10,6 +10,7 @@ from tradebot.models.base import Base, CreatedAt, MoneyOpt, Percent, PercentOpt,
 if TYPE_CHECKING:
     from tradebot.models.api_key import ApiKey
     from tradebot.models.bot_state import BotState
+    from tradebot.models.sim_balance import SimBalance
     from tradebot.models.trade import Trade
     from tradebot.models.user import User
 
@@ -69,6 +70,9 @@ class BotConfig(Base):
         back_populates="config", uselist=False, cascade="all, delete-orphan", passive_deletes=True
     )
     trades: Mapped[list[Trade]] = relationship(back_populates="bot", passive_deletes=True)
+    sim_balances: Mapped[list[SimBalance]] = relationship(
+        back_populates="bot", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def needs_api_key(self) -> bool:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -17,6 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tradebot.models.base import Base, MoneyOpt
@@ -29,7 +33,11 @@ class BotState(Base):
     """The changing state of one bot; its primary key is the bot's id."""
 
     __tablename__ = "bot_states"
-    __table_args__ = (CheckConstraint("status IN ('stopped', 'running', 'error')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('stopped', 'running', 'error')", name="status"),
+        # The dispatcher's query: running bots by due time.
+        Index("ix_bot_states_due", "next_run_at", postgresql_where=text("status = 'running'")),
+    )
 
     id: Mapped[int] = mapped_column(
         ForeignKey("bot_configs.id", ondelete="CASCADE"), primary_key=True
@@ -54,5 +62,24 @@ class BotState(Base):
     last_updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+    # Scheduling and the cycle lease (the engine's bookkeeping).
+    next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    queued_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    cycle_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    retry_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Open time (epoch ms) of the last closed candle whose signals were evaluated.
+    last_candle_time: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_trade_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Daily accounting: the day the counters belong to and the equity it started with.
+    pnl_day: Mapped[date | None] = mapped_column(Date, nullable=True)
+    day_start_equity: Mapped[Decimal | None] = mapped_column(Numeric(38, 18), nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # An order sent to the exchange whose outcome is not yet recorded (exactly-once).
+    pending_order: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
 
     config: Mapped[BotConfig] = relationship(back_populates="state")

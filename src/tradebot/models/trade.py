@@ -42,6 +42,8 @@ class Trade(Base):
     commission_amount: Mapped[MoneyOpt]
     commission_asset: Mapped[str | None] = mapped_column(String(16), nullable=True)
     pnl: Mapped[MoneyOpt]
+    # Why the bot traded: golden_cross, rsi_rebound, stop_loss, take_profit, ...
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     bot: Mapped[BotConfig | None] = relationship(back_populates="trades")

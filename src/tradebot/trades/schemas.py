@@ -18,6 +18,7 @@ class TradeOut(OutSchema):
     commission_amount: DecimalOut | None
     commission_asset: str | None
     pnl: DecimalOut | None
+    reason: str | None
     timestamp: datetime
 
 

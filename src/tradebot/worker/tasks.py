@@ -1,12 +1,109 @@
-"""Celery tasks: thin wrappers that take ids and call services."""
+"""Celery tasks: thin wrappers that take ids and call the engine.
+
+- `dispatch_due_bots` (Beat, every DISPATCH_INTERVAL_SECONDS): marks due bots queued and
+  enqueues them in batches of bots that share a market. In chain mode it only recovers bots
+  overdue by more than DISPATCH_GRACE_SECONDS (lost chains).
+- `run_bot_batch(bot_ids)`: one cycle for each due bot of the batch.
+- `run_bot_strategy_cycle(bot_config_id)`: one cycle of one bot; retries temporary errors
+  with backoff (bounded), and in chain mode enqueues the bot's next cycle.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from celery import Task
+from celery.signals import worker_process_shutdown
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DBAPIError
+
+from tradebot.engine import schedule
+from tradebot.engine.runner import BatchResult, run_batch
+from tradebot.worker import runtime
 from tradebot.worker.celery_app import app
 
 log = logging.getLogger(__name__)
+CYCLE_TASK = "tradebot.run_bot_strategy_cycle"
+BATCH_TASK = "tradebot.run_bot_batch"
+
+
+@worker_process_shutdown.connect
+def _close_process(**_: Any) -> None:
+    runtime.shutdown()
+
+
+def _follow_up(result: BatchResult) -> None:
+    """Retries for bots that hit temporary errors; chain mode: the next cycle of each bot."""
+    for bot_id, wait in result.retry.items():
+        run_bot_strategy_cycle.apply_async((bot_id,), countdown=wait)
+    ctx = runtime.context()
+    if ctx.settings.scheduler_mode != "chain":
+        return
+    now = datetime.now(UTC)
+    for bot_id, at in result.next_runs.items():
+        delay = max(0.0, (at - now).total_seconds())
+        if delay <= ctx.settings.chain_max_countdown:
+            run_bot_strategy_cycle.apply_async((bot_id,), countdown=delay)
+
+
+# Infrastructure failures (database or Redis unreachable) retry the whole task with backoff;
+# nothing was written, since every write is one transaction fenced on the bot's lease.
+INFRA_ERRORS = (OSError, DBAPIError, RedisError)
+RETRY = {
+    "autoretry_for": INFRA_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+}
+
+
+@app.task(name=CYCLE_TASK, bind=True, **RETRY)
+def run_bot_strategy_cycle(self: Task, bot_config_id: int) -> None:
+    """One cycle of one bot (seed steps 1-12)."""
+    ctx = runtime.context()
+    result = runtime.run(run_batch(ctx, [bot_config_id]))
+    wait = result.retry.pop(bot_config_id, None)
+    _follow_up(result)
+    if wait is not None:
+        # A temporary exchange error: the bot stays due; its retry count in the database
+        # bounds the attempts (CYCLE_MAX_RETRIES), after which it stops in status error.
+        raise self.retry(countdown=wait, max_retries=ctx.settings.cycle_max_retries + 1)
+
+
+@app.task(name=BATCH_TASK, **RETRY)
+def run_bot_batch(bot_ids: list[int]) -> None:
+    """One cycle for each due bot among `bot_ids` (bots of one market)."""
+    ctx = runtime.context()
+    result = runtime.run(run_batch(ctx, bot_ids))
+    _follow_up(result)
+
+
+async def _dispatch() -> int:
+    ctx = runtime.context()
+    s = ctx.settings
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(seconds=s.dispatch_grace) if s.scheduler_mode == "chain" else now
+    async with ctx.sessions.begin() as session:
+        due = await schedule.mark_due(
+            session, now, due_before=cutoff, queue_ttl=s.lease_seconds, limit=20_000
+        )
+    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    for bot in due:
+        groups[bot.market].append(bot.bot_id)
+    for (mode, *_), ids in groups.items():
+        size = s.cycle_batch_size if mode in ("paper", "demo") else max(1, s.cycle_batch_size // 10)
+        for i in range(0, len(ids), size):
+            run_bot_batch.apply_async((ids[i : i + size],))
+    return len(due)
+
+
+@app.task(name="tradebot.dispatch_due_bots", ignore_result=True)
+def dispatch_due_bots() -> int:
+    """Enqueue every due bot (or, in chain mode, every lost chain)."""
+    return runtime.run(_dispatch())
 
 
 @app.task(name="tradebot.ping")

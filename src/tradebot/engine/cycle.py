@@ -1,0 +1,287 @@
+"""One strategy cycle of one bot (seed steps 4-11), given its rows and the market view.
+
+The cycle decides with the pure core, places at most one order per leg with a deterministic
+client order id, and returns everything to persist as data (`CycleOutcome`); the runner
+writes it in one fenced transaction. Live and testnet orders are announced in the bot's
+`pending_order` (committed) before they are sent, so a cycle that dies after sending is
+finished by the next one, which looks the order up instead of sending it again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tradebot.core.candles import Candles
+from tradebot.core.config import StrategyConfig
+from tradebot.core.fills import FillModel, client_order_id
+from tradebot.core.risk import SizingConfig, floor_to_step, position_size, sell_size
+from tradebot.core.signals import Action
+from tradebot.core.strategy import PositionState, TradingStrategy
+from tradebot.core.types import Fill, MarketRules, Side
+from tradebot.engine.daily import DailyLimits, is_new_day, unrealized_pnl
+from tradebot.exchange.port import ExchangePort
+from tradebot.models import BotConfig, BotState
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class MarketView:
+    """What every bot of one market sees this cycle."""
+
+    rules: MarketRules
+    candles: Candles  # closed candles only, oldest first
+    price: Decimal
+    at: datetime
+
+
+@dataclass
+class TradeRecord:
+    fill: Fill
+    pnl: Decimal | None
+    reason: str
+
+
+@dataclass
+class CycleOutcome:
+    """Everything the cycle changes; written in one transaction by the runner."""
+
+    position: PositionState
+    trades: list[TradeRecord] = field(default_factory=list)
+    daily_pnl: Decimal = ZERO
+    daily_trades: int = 0
+    pnl_day: date | None = None
+    day_start_equity: Decimal | None = None
+    stop_reason: str | None = None  # set when a daily limit stopped the bot
+    note: str | None = None  # why an intended order was skipped
+    unrealized_pnl: Decimal = ZERO
+    balances: dict[str, Decimal] | None = None  # simulated accounts only
+    price: Decimal = ZERO
+
+
+# Commits `pending_order` for this bot (fenced on its lease) before an order is sent.
+AnnounceOrder = Callable[[dict[str, Any] | None], Awaitable[None]]
+
+
+def _net_quantity(fill: Fill, rules: MarketRules) -> Decimal:
+    """Base actually received: Binance may take the BUY commission in the base asset."""
+    if fill.side is Side.BUY and fill.commission_asset == rules.base:
+        return fill.quantity - fill.commission
+    return fill.quantity
+
+
+def _quote_cost(fill: Fill, rules: MarketRules) -> Decimal:
+    """Commission of a fill in quote terms."""
+    if fill.commission_asset == rules.quote:
+        return fill.commission
+    if fill.commission_asset == rules.base:
+        return fill.commission * fill.price
+    return ZERO  # paid in a third asset (BNB): not counted against this bot
+
+
+class BotCycle:
+    """Runs one cycle for one bot against one exchange account."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        state: BotState,
+        exchange: ExchangePort,
+        view: MarketView,
+        *,
+        now: datetime,
+        fills: FillModel,
+        entry_cost: Decimal | None,
+        announce: AnnounceOrder,
+    ) -> None:
+        self.cfg = config
+        self.state = state
+        self.ex = exchange
+        self.view = view
+        self.now = now
+        self.fills = fills  # fee and slippage assumed when sizing (the simulated fill model)
+        self.fee_rate = fills.fee_rate
+        self.entry_cost = entry_cost  # quote spent on the open position, fees included
+        self.announce = announce
+        self.strategy = TradingStrategy(StrategyConfig.from_object(config))
+        self.limits = DailyLimits.from_object(config)
+        self.cycle_key = state.cycle_count + 1
+        self.out = CycleOutcome(position=PositionState.from_object(state))
+
+    # -- orders --------------------------------------------------------------------------
+
+    def _cid(self, leg: str) -> str:
+        return client_order_id(self.cfg.id, self.cycle_key, leg)
+
+    async def _order(self, side: Side, quantity: Decimal, leg: str, reason: str) -> Fill:
+        cid = self._cid(leg)
+        simulated = self.ex.capabilities.simulated
+        if not simulated:
+            await self.announce(
+                {"client_order_id": cid, "side": side.value, "leg": leg, "reason": reason}
+            )
+        fill = await self.ex.create_market_order(
+            self.cfg.symbol,
+            side,
+            quantity=quantity,
+            client_order_id=cid,
+            check_existing=not simulated and self.state.retry_count > 0,
+        )
+        return fill
+
+    def _record_entry(self, fill: Fill, decided: PositionState, reason: str) -> None:
+        rules = self.view.rules
+        quantity = _net_quantity(fill, rules)
+        self.out.position = self.strategy.entered(decided, fill.price, quantity)
+        self.entry_cost = fill.quote_quantity + _quote_cost(fill, rules)
+        self.out.trades.append(TradeRecord(fill, None, reason))
+        self.out.daily_trades += 1
+
+    def _record_exit(self, fill: Fill, held: Decimal, reason: str) -> None:
+        proceeds = fill.quote_quantity - _quote_cost(fill, self.view.rules)
+        pnl: Decimal | None = None
+        if self.entry_cost is not None and held > 0:
+            pnl = proceeds - self.entry_cost * (fill.quantity / held)
+            self.out.daily_pnl += pnl
+        self.out.trades.append(TradeRecord(fill, pnl, reason))
+        self.out.daily_trades += 1
+        self.out.position = self.strategy.exited(self.out.position)
+        self.entry_cost = None
+
+    async def _sell_all(self, leg: str, reason: str) -> bool:
+        """Sell the held position; False when there is nothing sellable."""
+        pos = self.out.position
+        held = pos.quantity or ZERO
+        sellable = held
+        if not self.ex.capabilities.simulated:
+            balance = (await self.ex.fetch_balance()).get(self.view.rules.base)
+            sellable = min(held, balance.free if balance else ZERO)
+        size = sell_size(sellable, self.view.price, self.view.rules)
+        if not size.ok:
+            self.out.note = f"exit skipped: {size.detail}"
+            if floor_to_step(sellable, self.view.rules.amount_step) <= 0:
+                # Nothing left to sell (sold elsewhere): the position is gone.
+                self.out.position = self.strategy.exited(pos)
+            return False
+        fill = await self._order(Side.SELL, size.quantity, leg, reason)
+        self._record_exit(fill, held, reason)
+        return True
+
+    # -- the cycle -----------------------------------------------------------------------
+
+    async def resolve_pending(self) -> None:
+        """Finish an order a previous attempt sent but did not record."""
+        pending = self.state.pending_order
+        if not pending:
+            return
+        fill = await self.ex.fetch_order_by_client_id(self.cfg.symbol, pending["client_order_id"])
+        if fill is None:
+            log.info("bot %s: announced order %s was never executed", self.cfg.id, pending["leg"])
+            return
+        log.info(
+            "bot %s: recording order %s found after a lost outcome", self.cfg.id, pending["leg"]
+        )
+        if fill.side is Side.BUY:
+            self._record_entry(fill, self.out.position, pending["reason"])
+        else:
+            self._record_exit(fill, self.out.position.quantity or fill.quantity, pending["reason"])
+
+    async def _roll_day(self) -> None:
+        today = self.now.astimezone(UTC).date()
+        st = self.state
+        if not is_new_day(st.pnl_day, today):
+            self.out.daily_pnl, self.out.daily_trades = st.daily_pnl, st.daily_trades_count
+            self.out.pnl_day, self.out.day_start_equity = st.pnl_day, st.day_start_equity
+            return
+        self.out.daily_pnl, self.out.daily_trades, self.out.pnl_day = ZERO, 0, today
+        self.out.day_start_equity = None
+        if not self.limits.initial_capital and (
+            self.limits.target_perc or self.limits.max_loss_perc
+        ):
+            balances = await self.ex.fetch_balance()
+            rules = self.view.rules
+            quote = balances.get(rules.quote)
+            base = balances.get(rules.base)
+            equity = (quote.total if quote else ZERO) + (
+                base.total if base else ZERO
+            ) * self.view.price
+            self.out.day_start_equity = equity
+
+    async def run(self) -> CycleOutcome:
+        """Steps 5-11: decide, trade, count, and stop at a daily limit."""
+        await self._roll_day()
+        await self.resolve_pending()
+        view = self.view
+        entries = self.limits.entries_allowed(self.out.daily_trades)
+        decision = self.strategy.step(
+            view.candles, view.price, self.out.position, entries_allowed=entries
+        )
+        if decision.action is Action.ENTER:
+            free = (await self.ex.fetch_balance()).get(view.rules.quote)
+            # Sized at the price the order is expected to fill at, so the budget holds.
+            size = position_size(
+                free.free if free else ZERO,
+                self.fills.price(Side.BUY, decision.price),
+                view.rules,
+                SizingConfig.from_object(self.cfg),
+                self.fee_rate,
+            )
+            if size.ok:
+                fill = await self._order(Side.BUY, size.quantity, "entry", decision.reason.value)
+                self._record_entry(fill, decision.state, decision.reason.value)
+            else:
+                self.out.note = f"entry skipped: {size.detail}"
+                self.out.position = dataclasses.replace(
+                    self.out.position, last_candle_time=decision.state.last_candle_time
+                )
+        elif decision.action is Action.EXIT:
+            sold = await self._sell_all("exit", decision.reason.value)
+            self.out.position = (
+                decision.state
+                if sold or not self.out.position.in_position
+                else dataclasses.replace(
+                    self.out.position, last_candle_time=decision.state.last_candle_time
+                )
+            )
+        else:
+            self.out.position = decision.state
+        await self._check_daily_limits()
+        pos = self.out.position
+        self.out.price = view.price
+        self.out.unrealized_pnl = (
+            unrealized_pnl(pos.entry_price, pos.quantity, view.price, self.fee_rate)
+            if pos.in_position
+            else ZERO
+        )
+        if self.ex.capabilities.simulated:
+            self.out.balances = {a: b.free for a, b in (await self.ex.fetch_balance()).items()}
+        return self.out
+
+    async def _check_daily_limits(self) -> None:
+        pos = self.out.position
+        open_pnl = ZERO
+        if pos.in_position and self.entry_cost is not None and pos.quantity:
+            value = self.view.price * pos.quantity * (1 - self.fee_rate)
+            open_pnl = value - self.entry_cost
+        reason = self.limits.reached(self.out.daily_pnl + open_pnl, self.out.day_start_equity)
+        if reason is None:
+            return
+        if pos.in_position:
+            await self._sell_all("limit", reason)
+        self.out.stop_reason = reason
+
+
+def next_run(due_at: datetime | None, now: datetime, interval: int) -> datetime:
+    """Keep the bot's cadence; after a long delay, start a fresh one from now."""
+    step = timedelta(seconds=interval)
+    if due_at is None:
+        return now + step
+    following = due_at + step
+    return following if following > now else now + step

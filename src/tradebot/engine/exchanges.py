@@ -1,0 +1,70 @@
+"""Build the exchange a bot trades on, by mode; public market data shared per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from tradebot.api_keys.service import ExchangeCredentials
+from tradebot.config import Settings
+from tradebot.core.fills import FillModel
+from tradebot.exchange.ccxt_adapter import CcxtAdapter
+from tradebot.exchange.demo_market import DemoClock, DemoMarket
+from tradebot.exchange.port import ExchangePort, RequestBudget
+from tradebot.exchange.simulated import DemoSource, MarketSource, SimulatedExchange
+
+SIMULATED_MODES = ("paper", "demo")
+
+
+def market_id(mode: str, exchange: str) -> str:
+    """The market-data namespace a mode reads: demo prices are not Binance's."""
+    if mode == "demo":
+        return "demo"
+    return f"{exchange}-testnet" if mode == "testnet" else exchange
+
+
+class Exchanges:
+    """Per-process factory: one demo market, one public ccxt client per endpoint."""
+
+    def __init__(self, settings: Settings, budget: RequestBudget | None) -> None:
+        self.settings = settings
+        self.budget = budget
+        self.fills = FillModel(settings.sim_fee_rate, settings.sim_slippage_bps)
+        self.demo = DemoSource(
+            DemoMarket(seed=settings.demo_seed),
+            DemoClock(settings.demo_epoch, settings.demo_epoch, settings.demo_speed),
+        )
+        self._public: dict[bool, CcxtAdapter] = {}
+
+    def public(self, mode: str) -> MarketSource:
+        """Where candles, tickers and market rules of a mode come from."""
+        if mode == "demo":
+            return self.demo
+        sandbox = mode == "testnet"
+        if sandbox not in self._public:
+            self._public[sandbox] = CcxtAdapter(
+                sandbox=sandbox,
+                base_url=self.settings.binance_base_url,
+                timeout=self.settings.exchange_timeout,
+                budget=self.budget,
+            )
+        return self._public[sandbox]
+
+    def simulated(self, mode: str, balances: Mapping[str, Decimal]) -> SimulatedExchange:
+        return SimulatedExchange(self.public(mode), balances, fills=self.fills)
+
+    def account(self, mode: str, credentials: ExchangeCredentials) -> ExchangePort:
+        """A live or testnet account with the user's key (close it after the cycle)."""
+        return CcxtAdapter(
+            api_key=credentials.api_key,
+            secret=credentials.secret_key,
+            sandbox=mode == "testnet",
+            base_url=self.settings.binance_base_url,
+            timeout=self.settings.exchange_timeout,
+            budget=self.budget,
+        )
+
+    async def close(self) -> None:
+        for adapter in self._public.values():
+            await adapter.close()
+        self._public.clear()

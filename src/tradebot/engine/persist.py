@@ -1,0 +1,132 @@
+"""End-of-cycle writes, all fenced on the bot's lease: state, trades, counters, balances."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradebot.engine.cycle import CycleOutcome
+from tradebot.engine.schedule import fenced
+from tradebot.models import BotConfig, BotState, SimBalance, Trade
+
+LEASE_CLEARED = {"lease_token": None, "lease_expires_at": None, "queued_until": None}
+
+
+class LeaseLost(RuntimeError):
+    """Another cycle owns the bot now: this one must not write."""
+
+    def __init__(self, bot_id: int) -> None:
+        super().__init__(f"bot {bot_id}: lease lost")
+        self.bot_id = bot_id
+
+
+async def _fenced_update(session: AsyncSession, bot_id: int, token: str, **values: object) -> None:
+    result = await session.execute(update(BotState).where(fenced(bot_id, token)).values(**values))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LeaseLost(bot_id)
+
+
+async def save_outcome(
+    session: AsyncSession,
+    bot: BotConfig,
+    outcome: CycleOutcome,
+    *,
+    token: str,
+    now: datetime,
+    next_run_at: datetime,
+) -> None:
+    """Seed steps 8-11 in the caller's single transaction."""
+    pos = outcome.position
+    values: dict[str, object] = {
+        "in_position": pos.in_position,
+        "entry_price": pos.entry_price,
+        "current_position_size_coins": pos.quantity,
+        "max_price_since_entry": pos.max_price_since_entry,
+        "stop_loss_price": pos.stop_loss_price,
+        "take_profit_price": pos.take_profit_price,
+        "trailing_stop_price": pos.trailing_stop_price,
+        "last_candle_time": pos.last_candle_time,
+        "daily_pnl": outcome.daily_pnl,
+        "daily_trades_count": outcome.daily_trades,
+        "pnl_day": outcome.pnl_day,
+        "day_start_equity": outcome.day_start_equity,
+        "last_run_at": now,
+        "next_run_at": next_run_at,
+        "cycle_count": BotState.cycle_count + 1,
+        "retry_count": 0,
+        "pending_order": None,
+        "last_error_message": None,
+        **LEASE_CLEARED,
+    }
+    if outcome.trades:
+        values["last_trade_at"] = max(t.fill.timestamp for t in outcome.trades)
+    if outcome.stop_reason:
+        values.update(status="stopped", stop_reason=outcome.stop_reason)
+    await _fenced_update(session, bot.id, token, **values)
+    if outcome.stop_reason:
+        await session.execute(
+            update(BotConfig).where(BotConfig.id == bot.id).values(is_active=False)
+        )
+    for t in outcome.trades:
+        f = t.fill
+        session.add(
+            Trade(
+                bot_config_id=bot.id,
+                user_id=bot.user_id,
+                binance_order_id=f.order_id,
+                symbol=bot.symbol,
+                side=f.side.value,
+                order_type="MARKET",
+                price=f.price,
+                quantity_filled=f.quantity,
+                quote_quantity_filled=f.quote_quantity,
+                commission_amount=f.commission,
+                commission_asset=f.commission_asset,
+                pnl=t.pnl,
+                reason=t.reason,
+                timestamp=f.timestamp,
+            )
+        )
+    if outcome.balances is not None:
+        await save_balances(session, bot.id, outcome.balances)
+    await session.flush()
+
+
+async def save_balances(
+    session: AsyncSession, bot_id: int, balances: Mapping[str, Decimal]
+) -> None:
+    """Replace a simulated account's balances."""
+    await session.execute(delete(SimBalance).where(SimBalance.bot_config_id == bot_id))
+    rows = [{"bot_config_id": bot_id, "asset": a, "free": v} for a, v in balances.items() if v]
+    if rows:
+        await session.execute(insert(SimBalance), rows)
+
+
+async def record_error(session: AsyncSession, bot_id: int, token: str, message: str) -> None:
+    """A permanent failure: the bot stops in status `error` with the reason shown."""
+    await _fenced_update(
+        session,
+        bot_id,
+        token,
+        status="error",
+        last_error_message=message,
+        retry_count=0,
+        last_run_at=func.now(),
+        **LEASE_CLEARED,
+    )
+    await session.execute(update(BotConfig).where(BotConfig.id == bot_id).values(is_active=False))
+
+
+async def release_for_retry(
+    session: AsyncSession, bot_id: int, token: str, message: str, *, count: bool
+) -> None:
+    """A temporary failure: give the lease back, keep the bot due, count the attempt."""
+    values: dict[str, object] = {"last_error_message": message, **LEASE_CLEARED}
+    if count:
+        values["retry_count"] = BotState.retry_count + 1
+    await _fenced_update(session, bot_id, token, **values)

@@ -1,0 +1,295 @@
+"""Run cycles for a batch of bots: claim, share market data per market, cycle, persist, publish.
+
+Bots that share a market (mode, exchange, symbol, timeframe) read one cached candle set and
+one ticker. Each bot's outcome is written in its own transaction, fenced on the bot's lease,
+so one bot's failure never touches another's writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from tradebot.api_keys.service import decrypt, key_for_bot
+from tradebot.core.types import Side
+from tradebot.engine import schedule
+from tradebot.engine.context import EngineContext
+from tradebot.engine.cycle import BotCycle, CycleOutcome, MarketView, next_run
+from tradebot.engine.exchanges import SIMULATED_MODES, market_id
+from tradebot.engine.persist import LeaseLost, record_error, release_for_retry, save_outcome
+from tradebot.events.snapshot import state_event
+from tradebot.exchange.errors import (
+    ExchangeError,
+    InvalidKey,
+    RateLimited,
+    TemporaryError,
+)
+from tradebot.exchange.port import ExchangePort
+from tradebot.models import BotConfig, BotState, Trade
+
+log = logging.getLogger(__name__)
+Market = tuple[str, str, str, str]
+
+
+@dataclass
+class BatchResult:
+    """What happened to each bot asked for."""
+
+    done: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # not due, not active, or leased
+    retry: dict[int, float] = field(default_factory=dict)  # bot id -> seconds to wait
+    failed: list[int] = field(default_factory=list)  # now in status error
+    next_runs: dict[int, datetime] = field(default_factory=dict)
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, ExchangeError) and not isinstance(exc, TemporaryError)
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(60, 2 ** max(0, attempt)))
+
+
+async def _load(session: AsyncSession, ids: Sequence[int]) -> list[BotConfig]:
+    rows = await session.execute(
+        select(BotConfig)
+        .where(BotConfig.id.in_(ids))
+        .options(selectinload(BotConfig.state), selectinload(BotConfig.sim_balances))
+        .order_by(BotConfig.id)
+    )
+    return list(rows.scalars().all())
+
+
+async def _entry_cost(session: AsyncSession, bot: BotConfig) -> Decimal | None:
+    """Quote spent on the open position (its BUY, fee included)."""
+    if not bot.state.in_position:
+        return None
+    buy = await session.scalar(
+        select(Trade)
+        .where(Trade.bot_config_id == bot.id, Trade.side == Side.BUY.value)
+        .order_by(Trade.timestamp.desc(), Trade.id.desc())
+        .limit(1)
+    )
+    if buy is None:
+        return None
+    fee = buy.commission_amount or Decimal(0)
+    base, _, quote = bot.symbol.partition("/")
+    if buy.commission_asset == base:
+        fee *= buy.price
+    elif buy.commission_asset != quote:
+        fee = Decimal(0)
+    return buy.quote_quantity_filled + fee
+
+
+async def run_batch(
+    ctx: EngineContext, bot_ids: Sequence[int], *, token: str | None = None
+) -> BatchResult:
+    """Claim the due bots among `bot_ids` and run one cycle each."""
+    result = BatchResult()
+    token = token or schedule.new_token()
+    now = datetime.now(UTC)
+    async with ctx.sessions.begin() as session:
+        claimed = await schedule.claim(
+            session, bot_ids, now, lease_ttl=ctx.settings.lease_seconds, token=token
+        )
+    result.skipped = [b for b in bot_ids if b not in claimed]
+    if not claimed:
+        return result
+    async with ctx.sessions() as session:
+        bots = await _load(session, list(claimed))
+        extras = {b.id: await _prepare(ctx, session, b) for b in bots}
+    by_market: dict[Market, list[BotConfig]] = defaultdict(list)
+    for bot in bots:
+        by_market[(bot.mode, bot.exchange, bot.symbol, bot.timeframe)].append(bot)
+    for market, members in by_market.items():
+        try:
+            view = await market_view(ctx, market)
+        except Exception as exc:  # the whole market failed: every member retries or errors
+            for bot in members:
+                await _fail(ctx, bot, exc, token, result)
+            continue
+        for bot in members:
+            await _cycle_one(ctx, bot, view, claimed[bot.id], token, extras[bot.id], result)
+    return result
+
+
+@dataclass
+class _Prepared:
+    credentials: Any = None
+    entry_cost: Decimal | None = None
+    balances: dict[str, Decimal] | None = None
+
+
+async def _prepare(ctx: EngineContext, session: AsyncSession, bot: BotConfig) -> _Prepared:
+    """Seed steps 1-2: the key (decrypted in memory only), balances, the open position's cost."""
+    prep = _Prepared(entry_cost=await _entry_cost(session, bot))
+    if bot.mode in SIMULATED_MODES:
+        balances = {b.asset: b.free for b in bot.sim_balances}
+        if not balances:
+            quote = bot.symbol.partition("/")[2]
+            balances = {quote: bot.initial_capital or ctx.settings.sim_start_balance}
+        prep.balances = balances
+    else:
+        key = await key_for_bot(session, bot)
+        prep.credentials = decrypt(ctx.box, key) if key is not None else None
+    return prep
+
+
+async def market_view(ctx: EngineContext, market: Market) -> MarketView:
+    """Closed candles, the latest price and the rules of one market, from the shared cache."""
+    mode, exchange, symbol, timeframe = market
+    source = ctx.exchanges.public(mode)
+    namespace = market_id(mode, exchange)
+    limit = ctx.settings.candle_limit
+    candles = await ctx.market_data.candles(
+        namespace, symbol, timeframe, limit, lambda: source.fetch_candles(symbol, timeframe, limit)
+    )
+    ticker = await ctx.market_data.ticker(namespace, symbol, lambda: source.fetch_ticker(symbol))
+    rules = await source.market(symbol)
+    now_ms = int(ticker.timestamp.timestamp() * 1000)
+    return MarketView(rules, candles.closed(now_ms, timeframe), ticker.last, ticker.timestamp)
+
+
+async def _cycle_one(
+    ctx: EngineContext,
+    bot: BotConfig,
+    view: MarketView,
+    due_at: datetime,
+    token: str,
+    prep: _Prepared,
+    result: BatchResult,
+) -> None:
+    exchange: ExchangePort
+    if prep.balances is not None:
+        exchange = ctx.exchanges.simulated(bot.mode, prep.balances)
+    elif prep.credentials is None:
+        await _fail(ctx, bot, InvalidKey("no API key: add one under /api-keys"), token, result)
+        return
+    else:
+        exchange = ctx.exchanges.account(bot.mode, prep.credentials)
+
+    async def announce(pending: dict[str, Any] | None) -> None:
+        async with ctx.sessions.begin() as s:
+            done = await s.execute(
+                update(BotState).where(schedule.fenced(bot.id, token)).values(pending_order=pending)
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise LeaseLost(bot.id)
+
+    now = datetime.now(UTC)
+    try:
+        cycle = BotCycle(
+            bot,
+            bot.state,
+            exchange,
+            view,
+            now=now,
+            fills=ctx.exchanges.fills,
+            entry_cost=prep.entry_cost,
+            announce=announce,
+        )
+        outcome = await cycle.run()
+        following = next_run(due_at, now, bot.check_interval_seconds)
+        async with ctx.sessions.begin() as session:
+            await save_outcome(session, bot, outcome, token=token, now=now, next_run_at=following)
+        result.done.append(bot.id)
+        if outcome.stop_reason is None:
+            result.next_runs[bot.id] = following
+        _log_outcome(bot, outcome)
+    except LeaseLost:
+        log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
+        result.skipped.append(bot.id)
+        return
+    except Exception as exc:
+        await _fail(ctx, bot, exc, token, result)
+        return
+    finally:
+        if prep.balances is None:
+            await exchange.close()
+    await _publish_change(ctx, bot, outcome)
+
+
+async def _publish_change(
+    ctx: EngineContext, bot: BotConfig, outcome: CycleOutcome | None = None
+) -> None:
+    """Publish the bot's new state when anything a client shows has changed."""
+    async with ctx.sessions() as session:
+        fresh = await session.get(BotState, bot.id)
+        config = await session.get(BotConfig, bot.id)
+        if fresh is None or config is None:
+            return
+        after = state_event(
+            config,
+            fresh,
+            price=outcome.price if outcome else None,
+            unrealized=outcome.unrealized_pnl if outcome else None,
+        )
+    try:
+        await ctx.publisher.bot_state(bot.user_id, bot.id, after)
+    except Exception:  # the change is committed; a lost event is refreshed by the next one
+        log.warning("bot %s: state event not published", bot.id, exc_info=True)
+
+
+def _log_outcome(bot: BotConfig, outcome: CycleOutcome) -> None:
+    for t in outcome.trades:
+        log.info(
+            "bot %s: %s %s %s at %s (%s)",
+            bot.id,
+            t.fill.side.value,
+            t.fill.quantity,
+            bot.symbol,
+            t.fill.price,
+            t.reason,
+        )
+    if outcome.note:
+        log.info("bot %s: %s", bot.id, outcome.note)
+    if outcome.stop_reason:
+        log.info("bot %s: stopped, %s", bot.id, outcome.stop_reason)
+
+
+async def _fail(
+    ctx: EngineContext, bot: BotConfig, exc: BaseException, token: str, result: BatchResult
+) -> None:
+    """Seed step 12: temporary errors retry with backoff (bounded), others stop the bot."""
+    attempt = bot.state.retry_count + 1
+    permanent = _is_permanent(exc) or attempt > ctx.settings.cycle_max_retries
+    message = _describe(exc, attempt, permanent)
+    try:
+        async with ctx.sessions.begin() as session:
+            if permanent:
+                await record_error(session, bot.id, token, message)
+            else:
+                await release_for_retry(
+                    session, bot.id, token, message, count=not isinstance(exc, RateLimited)
+                )
+    except Exception:
+        log.exception("bot %s: could not record the failure; the lease expires by itself", bot.id)
+    if permanent:
+        log.error("bot %s: stopped with an error: %s", bot.id, message)
+        result.failed.append(bot.id)
+        await _publish_change(ctx, bot)
+    else:
+        wait = exc.retry_after if isinstance(exc, RateLimited) else _backoff(attempt)
+        log.warning("bot %s: %s; retrying in %.0fs", bot.id, message, wait)
+        result.retry[bot.id] = wait
+
+
+def _describe(exc: BaseException, attempt: int, permanent: bool) -> str:
+    kind = type(exc).__name__
+    # Exchange errors carry scrubbed, user-facing messages; others (database, bugs) only
+    # their first line, which never holds statements or parameters.
+    text = (
+        str(exc) if isinstance(exc, ExchangeError) else (str(exc).splitlines() or [kind])[0][:200]
+    )
+    if permanent and not _is_permanent(exc):
+        return f"gave up after {attempt - 1} retries: {kind}: {text}"[:1000]
+    return f"{kind}: {text}"[:1000]

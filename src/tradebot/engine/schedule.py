@@ -1,0 +1,125 @@
+"""Scheduling bookkeeping in PostgreSQL: due bots, queue marks and the per-bot cycle lease.
+
+A bot is *due* when it is running and `next_run_at` has passed. The dispatcher marks the due
+bots it enqueues (`queued_until`) so the next tick does not enqueue them again; a lost message
+simply lets the mark expire. A cycle *claims* a bot by taking its lease (a random token and an
+expiry beyond the task's hard time limit) with one conditional UPDATE, so two deliveries, a
+double start or a chain and the dispatcher racing never run one bot twice at once; every write
+at the end of the cycle is fenced on the token, so a cycle that lost its lease cannot write.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tradebot.models import BotConfig, BotState
+
+
+@dataclass(frozen=True)
+class DueBot:
+    bot_id: int
+    market: tuple[str, str, str, str]  # (mode, exchange, symbol, timeframe)
+    due_at: datetime
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def _free(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(BotState.lease_expires_at.is_(None), BotState.lease_expires_at < now)
+
+
+async def mark_due(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    due_before: datetime | None = None,
+    queue_ttl: float,
+    limit: int,
+) -> list[DueBot]:
+    """Running bots due before `due_before` (default now), not leased or queued, marked as
+    queued; oldest due first."""
+    due = (
+        select(BotState.id)
+        .where(
+            BotState.status == "running",
+            BotState.next_run_at <= (due_before or now),
+            or_(BotState.queued_until.is_(None), BotState.queued_until < now),
+            _free(now),
+        )
+        .order_by(BotState.next_run_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    marked = (
+        update(BotState)
+        .where(BotState.id.in_(due))
+        .values(queued_until=now + timedelta(seconds=queue_ttl))
+        .returning(BotState.id, BotState.next_run_at)
+    )
+    rows = (await session.execute(marked)).all()
+    if not rows:
+        return []
+    due_at = {r.id: r.next_run_at for r in rows}
+    markets = await session.execute(
+        select(
+            BotConfig.id, BotConfig.mode, BotConfig.exchange, BotConfig.symbol, BotConfig.timeframe
+        ).where(BotConfig.id.in_(due_at))
+    )
+    return sorted(
+        (DueBot(r.id, (r.mode, r.exchange, r.symbol, r.timeframe), due_at[r.id]) for r in markets),
+        key=lambda d: d.due_at,
+    )
+
+
+async def claim(
+    session: AsyncSession, bot_ids: Sequence[int], now: datetime, *, lease_ttl: float, token: str
+) -> dict[int, datetime]:
+    """Take the lease of every due, free, active bot among `bot_ids`: {bot_id: due_at}."""
+    if not bot_ids:
+        return {}
+    active = select(BotConfig.id).where(BotConfig.id.in_(bot_ids), BotConfig.is_active.is_(True))
+    stmt = (
+        update(BotState)
+        .where(
+            BotState.id.in_(active.scalar_subquery()),
+            BotState.status == "running",
+            BotState.next_run_at <= now,
+            _free(now),
+        )
+        .values(lease_token=token, lease_expires_at=now + timedelta(seconds=lease_ttl))
+        .returning(BotState.id, BotState.next_run_at)
+    )
+    return {r.id: r.next_run_at for r in (await session.execute(stmt)).all()}
+
+
+async def release(session: AsyncSession, bot_ids: Sequence[int], token: str) -> None:
+    """Give leases back without recording a cycle (the bot stays due)."""
+    if bot_ids:
+        await session.execute(
+            update(BotState)
+            .where(BotState.id.in_(bot_ids), BotState.lease_token == token)
+            .values(lease_token=None, lease_expires_at=None, queued_until=None)
+        )
+
+
+def fenced(bot_id: int, token: str):  # type: ignore[no-untyped-def]
+    """The WHERE clause every end-of-cycle write of `bot_id` carries."""
+    return and_(BotState.id == bot_id, BotState.lease_token == token)
+
+
+async def schedule_now(session: AsyncSession, bot_id: int) -> None:
+    """Make a bot due at once (start)."""
+    await session.execute(
+        update(BotState)
+        .where(BotState.id == bot_id)
+        .values(next_run_at=func.now(), queued_until=None, retry_count=0)
+    )

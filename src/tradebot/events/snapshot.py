@@ -1,0 +1,62 @@
+"""The client-facing state of a bot, as one flat JSON-ready dict (the SSE event payload)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from tradebot.models import BotConfig, BotState
+from tradebot.schemas import decimal_text
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def display_status(config: BotConfig, state: BotState) -> str:
+    """running / in_position / stopped / error."""
+    if state.status == "running" and state.in_position:
+        return "in_position"
+    return state.status
+
+
+def state_event(
+    config: BotConfig,
+    state: BotState,
+    *,
+    price: Decimal | None = None,
+    unrealized: Decimal | None = None,
+) -> dict[str, Any]:
+    """Everything a dashboard shows of a bot; equal dicts mean nothing visible changed.
+
+    The latest price and open-position P&L are included only while in a position, so an idle
+    bot's cycles produce no events.
+    """
+    event: dict[str, Any] = {
+        "bot_id": config.id,
+        "name": config.name,
+        "symbol": config.symbol,
+        "mode": config.mode,
+        "is_active": config.is_active,
+        "status": display_status(config, state),
+        "in_position": state.in_position,
+        "entry_price": _num(state.entry_price),
+        "position_size": _num(state.current_position_size_coins),
+        "stop_loss_price": _num(state.stop_loss_price),
+        "take_profit_price": _num(state.take_profit_price),
+        "trailing_stop_price": _num(state.trailing_stop_price),
+        "daily_pnl": _num(state.daily_pnl),
+        "daily_trades_count": state.daily_trades_count,
+        "last_trade_at": _time(state.last_trade_at),
+        "last_error_message": state.last_error_message,
+        "stop_reason": state.stop_reason,
+    }
+    if state.in_position:
+        event["price"] = _num(price)
+        event["open_pnl"] = _num(unrealized)
+    return event

@@ -1,0 +1,238 @@
+"""Shared candles and tickers: one upstream fetch serves every bot, handler and process.
+
+Values live in Redis. A miss takes a per-key Redis lock (`SET NX PX` with a token); the
+winner fetches and stores, the others poll for the value and fetch themselves only if the
+winner goes quiet for `wait_timeout`. Within one process, concurrent callers of the same key
+share a single attempt before Redis is even asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+
+from tradebot.core.candles import Candles, timeframe_ms
+from tradebot.core.types import Ticker
+from tradebot.market_data.codec import (
+    CachedCandles,
+    decode_candles,
+    decode_ticker,
+    encode_candles,
+    encode_ticker,
+)
+
+T = TypeVar("T")
+
+# Delete the lock only if we still hold it (it may have expired and been taken by another).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def _tail(candles: Candles, n: int) -> Candles:
+    return candles if n >= len(candles) else candles[len(candles) - max(n, 0) :]
+
+
+class MarketData:
+    """Candles and tickers cached in Redis, fetched once per key across the cluster."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str,
+        ticker_ttl: float = 5.0,
+        candle_grace: float = 2.0,
+        candle_max_ttl: float | None = None,
+        lock_ttl: float = 30.0,
+        wait_timeout: float = 20.0,
+        poll_interval: float = 0.05,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}md"
+        self.ticker_ttl = ticker_ttl
+        self.candle_grace = candle_grace
+        self.candle_max_ttl = candle_max_ttl
+        self._lock_ms = int(lock_ttl * 1000)
+        self._wait_timeout = wait_timeout
+        self._poll = poll_interval
+        self._clock = clock
+        self._release = redis.register_script(_RELEASE)
+        self._inflight: dict[tuple[str, int], asyncio.Future[Any]] = {}
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def candles_key(self, exchange: str, symbol: str, timeframe: str) -> str:
+        return f"{self._prefix}:candles:{exchange}:{symbol}:{timeframe}"
+
+    def ticker_key(self, exchange: str, symbol: str) -> str:
+        return f"{self._prefix}:ticker:{exchange}:{symbol}"
+
+    # --- candles ---------------------------------------------------------------------------
+
+    async def candles(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        limit: int,
+        fetch: Callable[[], Awaitable[Candles]],
+    ) -> Candles:
+        """The latest `limit` candles; `fetch` (which should ask for `limit`) runs on a miss.
+
+        Cached until the current candle closes (plus a small grace): values fetched in an
+        earlier period are never served, so a new closed candle is seen at once.
+        """
+        step = timeframe_ms(timeframe)
+
+        def usable(value: CachedCandles) -> bool:
+            return value.limit >= limit and value.period == int(self._now_ms() // step)
+
+        async def load() -> CachedCandles:
+            candles = await fetch()
+            return CachedCandles(candles, limit, int(self._now_ms() // step))
+
+        def ttl(value: CachedCandles) -> float:
+            now = self._now_ms()
+            closes_at = (now // step + 1) * step  # Binance aligns candles to the epoch
+            seconds = (closes_at - now) / 1000 + self.candle_grace
+            if self.candle_max_ttl is not None:
+                seconds = min(seconds, self.candle_max_ttl)
+            return seconds
+
+        key = self.candles_key(exchange, symbol, timeframe)
+        value = await self._get(key, limit, load, encode_candles, decode_candles, usable, ttl)
+        return _tail(value.candles, limit)
+
+    async def cached_candles(
+        self, exchange: str, symbol: str, timeframe: str, limit: int
+    ) -> Candles | None:
+        """Cached candles of the current period if there are enough of them; never fetches."""
+        raw = await self._redis.get(self.candles_key(exchange, symbol, timeframe))
+        value = decode_candles(raw) if raw is not None else None
+        step = timeframe_ms(timeframe)
+        if value is None or value.limit < limit or value.period != self._now_ms() // step:
+            return None
+        return _tail(value.candles, limit)
+
+    # --- ticker ----------------------------------------------------------------------------
+
+    async def ticker(
+        self, exchange: str, symbol: str, fetch: Callable[[], Awaitable[Ticker]]
+    ) -> Ticker:
+        """The last price, at most `ticker_ttl` seconds old."""
+        key = self.ticker_key(exchange, symbol)
+        return await self._get(
+            key, 0, fetch, encode_ticker, decode_ticker, lambda _: True, lambda _: self.ticker_ttl
+        )
+
+    async def cached_ticker(self, exchange: str, symbol: str) -> Ticker | None:
+        """The cached ticker, if any; never fetches."""
+        raw = await self._redis.get(self.ticker_key(exchange, symbol))
+        return decode_ticker(raw) if raw is not None else None
+
+    # --- single flight -------------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    async def _get(
+        self,
+        key: str,
+        variant: int,
+        fetch: Callable[[], Awaitable[T]],
+        encode: Callable[[T], str],
+        decode: Callable[[Any], T | None],
+        usable: Callable[[T], bool],
+        ttl: Callable[[T], float],
+    ) -> T:
+        raw = await self._redis.get(key)
+        if raw is not None:
+            value = decode(raw)
+            if value is not None and usable(value):
+                return value
+        flight = (key, variant)
+        while (pending := self._inflight.get(flight)) is not None:
+            try:
+                result: T = await asyncio.shield(pending)
+                return result
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if not pending.cancelled() or (task is not None and task.cancelling()):
+                    raise
+                # Only the caller doing the fetch was cancelled: carry on without it.
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        # Mark a failure as seen even when no other caller was waiting for it.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._inflight[flight] = future
+        try:
+            value = await self._fetch_once(key, fetch, encode, decode, usable, ttl)
+        except BaseException as e:
+            if isinstance(e, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(e)
+            raise
+        else:
+            future.set_result(value)
+            return value
+        finally:
+            del self._inflight[flight]
+
+    async def _fetch_once(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        encode: Callable[[T], str],
+        decode: Callable[[Any], T | None],
+        usable: Callable[[T], bool],
+        ttl: Callable[[T], float],
+    ) -> T:
+        lock = f"{key}:lock"
+        deadline = time.monotonic() + self._wait_timeout
+        while True:
+            token = uuid.uuid4().hex
+            if await self._redis.set(lock, token, nx=True, px=self._lock_ms):
+                try:
+                    # The value may have landed between our miss and taking the lock.
+                    raw = await self._redis.get(key)
+                    cached = decode(raw) if raw is not None else None
+                    if cached is not None and usable(cached):
+                        return cached
+                    return await self._fetch_and_store(key, fetch, encode, ttl)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await self._release(keys=[lock], args=[token])
+            while time.monotonic() < deadline:
+                await asyncio.sleep(self._poll)
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.get(key)
+                    pipe.exists(lock)
+                    raw, held = await pipe.execute()
+                cached = decode(raw) if raw is not None else None
+                if cached is not None and usable(cached):
+                    return cached
+                if not held:
+                    break  # the holder failed or finished without a usable value: try again
+            else:
+                # The holder is stuck (or its process died with the lock held).
+                return await self._fetch_and_store(key, fetch, encode, ttl)
+
+    async def _fetch_and_store(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        encode: Callable[[T], str],
+        ttl: Callable[[T], float],
+    ) -> T:
+        value = await fetch()
+        await self._redis.set(key, encode(value), px=max(1, int(ttl(value) * 1000)))
+        return value

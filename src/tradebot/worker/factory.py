@@ -1,0 +1,66 @@
+"""The Celery application factory: Redis broker by default, RabbitMQ (amqp://) by URL.
+
+Late acks with re-delivery on worker loss, prefetch 1, JSON only, results ignored, soft and
+hard time limits per cycle. Bots are scheduled by the dispatcher (Beat, every second) and,
+with SCHEDULER_MODE=chain, by each cycle enqueueing the next; see `tradebot.worker.tasks`.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from tradebot.config import Settings
+
+# Re-delivery of a message whose worker died comes after this many seconds (Redis broker);
+# countdowns never exceed CHAIN_MAX_COUNTDOWN, which stays well below it.
+VISIBILITY_TIMEOUT = 3600
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("tradebot", broker=settings.broker_url, include=["tradebot.worker.tasks"])
+    app.conf.update(
+        task_serializer="json",
+        accept_content=["json"],
+        result_serializer="json",
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.cycle_soft_time_limit,
+        task_time_limit=settings.cycle_time_limit,
+        broker_connection_retry_on_startup=True,
+        # Redis broker keys live under the installation's prefix, like every other key.
+        broker_transport_options={
+            "visibility_timeout": VISIBILITY_TIMEOUT,
+            "global_keyprefix": settings.redis_key_prefix,
+        },
+        worker_hijack_root_logger=False,
+        worker_eta_task_limit=1000,
+        timezone="UTC",
+        enable_utc=True,
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        beat_schedule={
+            "dispatch-due-bots": {
+                "task": "tradebot.dispatch_due_bots",
+                "schedule": settings.dispatch_interval,
+                "options": {"expires": max(1.0, settings.dispatch_interval * 2)},
+            },
+        },
+        task_routes={"tradebot.dispatch_due_bots": {"queue": "dispatch"}},
+        task_default_queue="cycles",
+    )
+    return app
+
+
+class TaskQueue:
+    """What the API enqueues, on a Celery client made from the API's own settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._app: Celery | None = None
+
+    def send_cycle(self, bot_id: int) -> None:
+        """Run one cycle of `bot_id` now (start)."""
+        if self._app is None:
+            self._app = make_celery(self._settings)
+        self._app.send_task("tradebot.run_bot_strategy_cycle", args=[bot_id])

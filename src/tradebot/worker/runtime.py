@@ -1,0 +1,43 @@
+"""One event loop and one engine context per worker process, made after the fork."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from tradebot.config import get_settings
+from tradebot.engine.context import EngineContext
+from tradebot.logging_setup import setup
+
+T = TypeVar("T")
+_loop: asyncio.AbstractEventLoop | None = None
+_ctx: EngineContext | None = None
+
+
+def context() -> EngineContext:
+    """This process's engine context, created on first use (after the fork)."""
+    global _ctx
+    if _ctx is None:
+        settings = get_settings()
+        setup(settings.log_level)
+        _ctx = EngineContext.create(settings)
+    return _ctx
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` on this process's loop (never `asyncio.run` per task)."""
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(_loop)
+    return _loop.run_until_complete(coro)
+
+
+def shutdown() -> None:
+    global _ctx, _loop
+    if _loop is not None and not _loop.is_closed():
+        if _ctx is not None:
+            _loop.run_until_complete(_ctx.close())
+        _loop.close()
+    _ctx, _loop = None, None

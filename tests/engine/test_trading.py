@@ -1,0 +1,148 @@
+"""Trades through the whole cycle on a scripted market: entry, stop, take profit, daily limits."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import Api
+from tests.engine.conftest import make_due
+from tests.engine.scripted import ScriptedSource, golden_cross_closes
+from tradebot.context import AppContext
+from tradebot.core.config import StrategyConfig
+from tradebot.engine.context import EngineContext
+from tradebot.engine.runner import run_batch
+from tradebot.models import BotConfig, BotState, SimBalance
+
+
+async def _rows(ctx: AppContext, bot_id: int) -> tuple[BotConfig, BotState, dict[str, Decimal]]:
+    async with ctx.sessions() as s:
+        cfg = await s.get(BotConfig, bot_id)
+        st = await s.get(BotState, bot_id)
+        bal = (
+            (await s.execute(select(SimBalance).where(SimBalance.bot_config_id == bot_id)))
+            .scalars()
+            .all()
+        )
+        assert cfg is not None and st is not None
+        return cfg, st, {b.asset: b.free for b in bal}
+
+
+@pytest.fixture
+def scripted(engine: EngineContext) -> ScriptedSource:
+    cfg = StrategyConfig.from_mapping(
+        {
+            "ema_fast": 9,
+            "ema_slow": 21,
+            "rsi_period": 14,
+            "rsi_oversold": 30,
+            "rsi_overbought": 70,
+            "stop_loss_perc": "2",
+            "take_profit_perc": "4",
+        }
+    )
+    closes = golden_cross_closes(cfg)
+    source = ScriptedSource(closes, Decimal(str(closes[-1])))
+    engine.exchanges.demo = source  # type: ignore[assignment]
+    return source
+
+
+async def _start(alice: Api, symbol: str, **overrides: object) -> int:
+    bot = await alice.create_bot(symbol=symbol, timeframe="1m", initial_capital="1000", **overrides)
+    assert (await alice.request("POST", f"/bots/{bot['id']}/start")).status_code == 200
+    return int(bot["id"])
+
+
+async def test_entry_then_stop_loss_with_pnl(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(alice, "TSTA/USDT", position_size_perc="50")
+    result = await run_batch(engine, [bot_id])
+    assert result.done == [bot_id]
+    _, st, bal = await _rows(ctx, bot_id)
+    assert st.in_position and st.daily_trades_count == 1
+    entry = st.entry_price
+    assert entry is not None and entry > scripted.price  # slippage against the buyer
+    assert st.stop_loss_price == entry * Decimal("0.98")
+    assert st.take_profit_price == entry * Decimal("1.04")
+    assert bal["USDT"] < Decimal(1000) and bal["TSTA"] == st.current_position_size_coins
+    spent = Decimal(1000) - bal["USDT"]
+    assert Decimal(490) < spent <= Decimal(500)
+
+    scripted.price = (entry * Decimal("0.97")).quantize(Decimal("0.01"))
+    await make_due(ctx, bot_id)
+    assert (await run_batch(engine, [bot_id])).done == [bot_id]
+    _, st, bal = await _rows(ctx, bot_id)
+    assert not st.in_position and st.daily_trades_count == 2
+    trades = (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"]
+    assert [t["side"] for t in trades] == ["SELL", "BUY"]
+    assert trades[0]["reason"] == "stop_loss" and trades[1]["reason"] == "golden_cross"
+    pnl = Decimal(trades[0]["pnl"])
+    assert pnl < 0 and st.daily_pnl == pnl
+    assert bal["USDT"] == Decimal(1000) + pnl  # every fee and slippage accounted for
+    assert "TSTA" not in bal
+
+
+async def test_take_profit(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(alice, "TSTB/USDT", position_size_fixed="100", position_size_perc=None)
+    await run_batch(engine, [bot_id])
+    _, st, _ = await _rows(ctx, bot_id)
+    assert st.entry_price is not None
+    scripted.price = (st.entry_price * Decimal("1.05")).quantize(Decimal("0.01"))
+    await make_due(ctx, bot_id)
+    await run_batch(engine, [bot_id])
+    trades = (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"]
+    assert trades[0]["reason"] == "take_profit" and Decimal(trades[0]["pnl"]) > 0
+
+
+async def test_max_daily_loss_closes_and_stops(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(
+        alice, "TSTC/USDT", position_size_perc="100", max_daily_loss_perc="0.5", stop_loss_perc="10"
+    )
+    await run_batch(engine, [bot_id])
+    _, st, _ = await _rows(ctx, bot_id)
+    assert st.in_position and st.entry_price is not None
+    # down 1 % on a full position: more than 0.5 % of the capital, well above the 10 % stop
+    scripted.price = (st.entry_price * Decimal("0.99")).quantize(Decimal("0.01"))
+    await make_due(ctx, bot_id)
+    await run_batch(engine, [bot_id])
+    cfg, st, _ = await _rows(ctx, bot_id)
+    assert not st.in_position and cfg.is_active is False
+    assert st.status == "stopped" and st.stop_reason == "max_daily_loss_reached"
+    trades = (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"]
+    assert trades[0]["reason"] == "max_daily_loss_reached"
+    await make_due(ctx, bot_id)
+    assert (await run_batch(engine, [bot_id])).done == []
+
+
+async def test_max_daily_trades_blocks_entries(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(alice, "TSTD/USDT", max_daily_trades=1)
+    async with ctx.sessions.begin() as s:
+        st = await s.get(BotState, bot_id)
+        assert st is not None
+        from datetime import UTC, datetime
+
+        st.daily_trades_count, st.pnl_day = 1, datetime.now(UTC).date()
+    await run_batch(engine, [bot_id])
+    _, st, _ = await _rows(ctx, bot_id)
+    assert not st.in_position and st.daily_trades_count == 1
+    assert (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"] == []
+
+
+async def test_entry_below_min_notional_is_skipped(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(alice, "TSTE/USDT", position_size_fixed="1", position_size_perc=None)
+    result = await run_batch(engine, [bot_id])
+    assert result.done == [bot_id]
+    _, st, _ = await _rows(ctx, bot_id)
+    assert not st.in_position and st.last_candle_time is not None
+    assert (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"] == []

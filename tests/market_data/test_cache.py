@@ -1,0 +1,185 @@
+"""Single-flight caching of candles and tickers across callers, instances and connections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from redis.asyncio import Redis
+
+from tests.market_data.conftest import FakeClock
+from tradebot.core.candles import Candles
+from tradebot.core.types import Ticker
+from tradebot.market_data import MarketData
+from tradebot.market_data.codec import (
+    CachedCandles,
+    decode_candles,
+    decode_ticker,
+    encode_candles,
+    encode_ticker,
+)
+
+
+def make_candles(n: int, start: int = 1_800_000_000_000, step: int = 60_000) -> Candles:
+    rows = [[start + i * step, 1.0 + i, 2.0 + i, 0.5 + i, 1.5 + i, 10.0 * i] for i in range(n)]
+    return Candles.from_rows(rows)
+
+
+def same(a: Candles, b: Candles) -> bool:
+    """Equal rows and values, NaN equal to NaN."""
+    return bool(np.array_equal(a.open_time, b.open_time)) and all(
+        np.array_equal(getattr(a, c), getattr(b, c), equal_nan=True)
+        for c in ("open", "high", "low", "close", "volume")
+    )
+
+
+class Upstream:
+    """A counting fetch function that takes a while, like the exchange."""
+
+    def __init__(self, delay: float = 0.1, fail: int = 0) -> None:
+        self.calls = 0
+        self.delay = delay
+        self.fail = fail
+
+    async def candles(self) -> Candles:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("upstream down")
+        return make_candles(100)
+
+    async def ticker(self) -> Ticker:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("upstream down")
+        return Ticker("BTC/USDT", Decimal("60000.12"), datetime.now(UTC))
+
+
+def test_codec_round_trips_exactly() -> None:
+    candles = make_candles(5)
+    candles.close[2] = np.nan
+    value = decode_candles(encode_candles(CachedCandles(candles, 500, 42)))
+    assert value is not None and same(value.candles, candles)
+    assert (value.limit, value.period) == (500, 42)
+    empty = decode_candles(encode_candles(CachedCandles(Candles.from_rows([]), 10, 1)))
+    assert empty is not None and len(empty.candles) == 0
+    assert decode_candles("garbage") is None
+    ticker = Ticker("ETH/USDT", Decimal("3000.01"), datetime(2026, 1, 1, tzinfo=UTC))
+    assert decode_ticker(encode_ticker(ticker)) == ticker
+
+
+async def test_one_fetch_serves_all_callers_of_two_instances(
+    redis_factory: Callable[..., Redis], prefix: str
+) -> None:
+    a = MarketData(redis_factory(), prefix=prefix)
+    b = MarketData(redis_factory(decode=False), prefix=prefix)  # bytes client works too
+    upstream = Upstream(delay=0.2)
+    results = await asyncio.gather(
+        *(md.candles("binance", "BTC/USDT", "1h", 100, upstream.candles) for md in (a, b) * 10)
+    )
+    assert upstream.calls == 1
+    assert all(same(r, results[0]) for r in results)
+    assert len(results[0]) == 100
+
+
+async def test_smaller_limit_is_served_from_a_larger_fetch(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix)
+    upstream = Upstream(delay=0)
+    await md.candles("binance", "BTC/USDT", "1h", 100, upstream.candles)
+    tail = await md.candles("binance", "BTC/USDT", "1h", 30, upstream.candles)
+    assert len(tail) == 30 and upstream.calls == 1
+    await md.candles("binance", "BTC/USDT", "1h", 200, upstream.candles)  # more than cached
+    assert upstream.calls == 2
+
+
+async def test_ticker_expires_after_its_ttl(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix, ticker_ttl=0.2)
+    upstream = Upstream(delay=0)
+    first = await md.ticker("binance", "BTC/USDT", upstream.ticker)
+    assert await md.ticker("binance", "BTC/USDT", upstream.ticker) == first
+    assert await md.cached_ticker("binance", "BTC/USDT") == first
+    assert upstream.calls == 1
+    await asyncio.sleep(0.3)
+    assert await md.cached_ticker("binance", "BTC/USDT") is None
+    await md.ticker("binance", "BTC/USDT", upstream.ticker)
+    assert upstream.calls == 2
+
+
+async def test_candles_live_until_the_candle_closes(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    clock.now = 1_800_000_000.0 + 3_590  # 10 s before an hourly close
+    md = MarketData(redis, prefix=prefix, clock=clock, candle_grace=2)
+    upstream = Upstream(delay=0)
+    await md.candles("binance", "BTC/USDT", "1h", 50, upstream.candles)
+    ttl = await redis.pttl(md.candles_key("binance", "BTC/USDT", "1h"))
+    assert 11_000 <= ttl <= 12_000  # until the close plus the grace
+    clock.now += 5
+    await md.candles("binance", "BTC/USDT", "1h", 50, upstream.candles)
+    assert upstream.calls == 1
+    clock.now += 6  # the candle closed: a value from the previous period is never served
+    assert await md.cached_candles("binance", "BTC/USDT", "1h", 50) is None
+    await md.candles("binance", "BTC/USDT", "1h", 50, upstream.candles)
+    assert upstream.calls == 2
+
+
+async def test_failed_fetch_is_not_cached_and_releases_the_lock(
+    redis_factory: Callable[..., Redis], prefix: str
+) -> None:
+    a = MarketData(redis_factory(), prefix=prefix)
+    b = MarketData(redis_factory(), prefix=prefix)
+    upstream = Upstream(delay=0.1, fail=1)
+    results = await asyncio.gather(
+        a.candles("binance", "ETH/USDT", "1m", 100, upstream.candles),
+        b.candles("binance", "ETH/USDT", "1m", 100, upstream.candles),
+        return_exceptions=True,
+    )
+    # The first holder failed; the other instance, waiting, took over and succeeded.
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+    assert upstream.calls == 2
+    key = a.candles_key("binance", "ETH/USDT", "1m")
+    assert not await a._redis.exists(f"{key}:lock")
+    await a.candles("binance", "ETH/USDT", "1m", 100, upstream.candles)
+    assert upstream.calls == 2  # the successful value is cached
+
+
+async def test_failure_alone_leaves_nothing_behind(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix)
+    upstream = Upstream(delay=0, fail=1)
+    with pytest.raises(RuntimeError):
+        await md.ticker("binance", "BTC/USDT", upstream.ticker)
+    upstream.fail = 1
+    with pytest.raises(RuntimeError):
+        await md.candles("binance", "BTC/USDT", "1m", 10, upstream.candles)
+    assert [k async for k in redis.scan_iter(match=f"{prefix}*")] == []
+    await md.candles("binance", "BTC/USDT", "1m", 10, upstream.candles)
+    assert upstream.calls == 3
+
+
+async def test_stuck_lock_holder_is_outwaited(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix, wait_timeout=0.3)
+    key = md.candles_key("binance", "BTC/USDT", "1m")
+    await redis.set(f"{key}:lock", "a-dead-process", px=60_000)
+    upstream = Upstream(delay=0)
+    candles = await md.candles("binance", "BTC/USDT", "1m", 10, upstream.candles)
+    assert len(candles) == 10 and upstream.calls == 1
+
+
+async def test_cancelled_holder_does_not_fail_its_followers(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix)
+    upstream = Upstream(delay=0.2)
+    holder = asyncio.create_task(md.candles("binance", "BNB/USDT", "1m", 10, upstream.candles))
+    await asyncio.sleep(0.05)
+    follower = asyncio.create_task(md.candles("binance", "BNB/USDT", "1m", 10, upstream.candles))
+    await asyncio.sleep(0.05)
+    holder.cancel()
+    assert len(await follower) == 10
+    assert upstream.calls == 2
