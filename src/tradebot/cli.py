@@ -108,14 +108,16 @@ def worker(concurrency: int = 2, pool: str = "prefork") -> None:
     settings = _settings()
     _require_urls(settings)
     from tradebot.worker.celery_app import app as celery
+    from tradebot.worker.factory import queue_name
 
     celery.worker_main(
         [
             "worker",
             f"--concurrency={concurrency}",
             f"--pool={pool}",
-            "--queues=cycles,dispatch",
+            f"--queues={queue_name(settings, 'cycles')},{queue_name(settings, 'dispatch')}",
             "--loglevel=INFO",
+            f"--hostname=tradebot-{os.getpid()}@%h",
             "--without-gossip",
             "--without-mingle",
         ]

@@ -156,6 +156,35 @@ def klines(
     return [_candle(spec, o, step, now, current) for o in opens]
 
 
+def scripted_klines(
+    closes: list[Decimal], step: int, limit: int, now: int, current: Decimal
+) -> list[list[Any]]:
+    """Kline rows whose closed candles end with `closes`, then the forming one at `current`."""
+    forming = now // step * step
+    values = [*closes, current][-limit:]
+    rows = []
+    for i, close in enumerate(values):
+        open_ms = forming - (len(values) - 1 - i) * step
+        opened = values[i - 1] if i else close
+        rows.append(
+            [
+                open_ms,
+                fmt(opened),
+                fmt(max(opened, close)),
+                fmt(min(opened, close)),
+                fmt(close),
+                "10",
+                open_ms + step - 1,
+                fmt(close * 10),
+                100,
+                "5",
+                fmt(close * 5),
+                "0",
+            ]
+        )
+    return rows
+
+
 def exchange_info(specs: Iterable[SymbolSpec], now: int) -> dict[str, Any]:
     """The exchangeInfo answer for `specs`."""
     symbols = [
@@ -277,6 +306,7 @@ class FakeBinance:
         self._lock = threading.RLock()
         self._accounts: dict[str, Account] = {}
         self._prices: dict[str, Decimal] = {}
+        self._scripted: dict[str, list[Decimal]] = {}
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._weight_minute = 0
         self._weight_used = 0
@@ -332,6 +362,15 @@ class FakeBinance:
                 self._prices.pop(symbol, None)
             else:
                 self._prices[symbol] = Decimal(str(price))
+
+    def set_closes(self, symbol: str, closes: list[float] | None) -> None:
+        """Script the closes of the latest closed candles of `symbol` (any interval); the
+        forming candle trades at the current price. None returns to the model's candles."""
+        with self._lock:
+            if closes is None:
+                self._scripted.pop(symbol, None)
+            else:
+                self._scripted[symbol] = [Decimal(str(c)) for c in closes]
 
     def fail_next(
         self,
@@ -492,6 +531,10 @@ class FakeBinance:
         start = int(params["startTime"]) if "startTime" in params else None
         end = int(params["endTime"]) if "endTime" in params else None
         current = self.price(spec.symbol)
+        with self._lock:
+            scripted = self._scripted.get(spec.symbol)
+        if scripted is not None:
+            return scripted_klines(scripted, step, limit, now, current)
         return klines(spec, step, limit, start, end, now, current)
 
     def _ticker(self, path: str, params: Mapping[str, str], now: int) -> Any:

@@ -150,10 +150,21 @@ async def market_view(ctx: EngineContext, market: Market) -> MarketView:
     source = ctx.exchanges.public(mode)
     namespace = market_id(mode, exchange)
     limit = ctx.settings.candle_limit
-    candles = await ctx.market_data.candles(
-        namespace, symbol, timeframe, limit, lambda: source.fetch_candles(symbol, timeframe, limit)
-    )
-    ticker = await ctx.market_data.ticker(namespace, symbol, lambda: source.fetch_ticker(symbol))
+    if getattr(source, "local", False):
+        # Computed in-process (the demo market, whose clock may run fast): nothing to share.
+        candles = await source.fetch_candles(symbol, timeframe, limit)
+        ticker = await source.fetch_ticker(symbol)
+    else:
+        candles = await ctx.market_data.candles(
+            namespace,
+            symbol,
+            timeframe,
+            limit,
+            lambda: source.fetch_candles(symbol, timeframe, limit),
+        )
+        ticker = await ctx.market_data.ticker(
+            namespace, symbol, lambda: source.fetch_ticker(symbol)
+        )
     rules = await source.market(symbol)
     now_ms = int(ticker.timestamp.timestamp() * 1000)
     return MarketView(rules, candles.closed(now_ms, timeframe), ticker.last, ticker.timestamp)

@@ -38,6 +38,8 @@ class MarketSource(Protocol):
 class DemoSource:
     """The deterministic demo market, its time optionally accelerated."""
 
+    local = True  # computed in-process in well under a millisecond: never worth caching
+
     def __init__(self, market: DemoMarket, clock: DemoClock) -> None:
         self.demo = market
         self.clock = clock

@@ -46,10 +46,15 @@ def make_celery(settings: Settings) -> Celery:
                 "options": {"expires": max(1.0, settings.dispatch_interval * 2)},
             },
         },
-        task_routes={"tradebot.dispatch_due_bots": {"queue": "dispatch"}},
-        task_default_queue="cycles",
+        task_routes={"tradebot.dispatch_due_bots": {"queue": queue_name(settings, "dispatch")}},
+        task_default_queue=queue_name(settings, "cycles"),
     )
     return app
+
+
+def queue_name(settings: Settings, kind: str) -> str:
+    """Queues carry the installation's prefix, so installations can share a broker."""
+    return f"{settings.redis_key_prefix.rstrip(':')}.{kind}"
 
 
 class TaskQueue:
