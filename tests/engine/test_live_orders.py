@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import Api, secret_marker
-from tests.engine.conftest import expire_lease
+from tests.engine.conftest import expire_lease, make_due
 from tests.engine.scripted import ScriptedSource, golden_cross_closes
 from tests.fakes.binance import FakeBinance
 from tradebot.context import AppContext
@@ -134,6 +135,7 @@ async def test_crash_after_sending_records_the_order_once(
     )
 
     monkeypatch.setattr(runner, "save_outcome", real_save)
+    await make_due(ctx, live_bot["id"])  # skip the backoff
     result = await run_batch(engine, [live_bot["id"]])
     assert result.done == [live_bot["id"]], result
     assert len(fake.orders(live_bot["key"])) == 1  # ...and only once
@@ -178,6 +180,7 @@ async def test_temporary_errors_retry_then_give_up(
     limit = engine.settings.cycle_max_retries
     for attempt in range(1, limit + 2):
         fake.fail_next("GET /api/v3/account", "503", times=10)
+        await make_due(ctx, live_bot["id"])  # skip the backoff
         result = await run_batch(engine, [live_bot["id"]])
         _, st = await _state(ctx, live_bot["id"])
         if attempt <= limit:
@@ -202,4 +205,79 @@ async def test_rate_limit_waits_without_counting_an_attempt(
     assert result.retry[live_bot["id"]] >= 6
     _, st = await _state(ctx, live_bot["id"])
     assert st.retry_count == 0 and st.status == "running"
+    # due again only once the exchange's Retry-After has passed
+    assert st.next_run_at is not None
+    assert (st.next_run_at - datetime.now(UTC)).total_seconds() > 5
+    assert (await run_batch(engine, [live_bot["id"]])).done == []
     assert await engine.governor.banned_for() > 0
+
+
+async def test_recovered_order_is_recorded_before_any_new_order(
+    ctx: AppContext,
+    engine: EngineContext,
+    fake: FakeBinance,
+    market: ScriptedSource,
+    live_bot: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_save = runner.save_outcome
+
+    async def crash(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("lost")
+
+    monkeypatch.setattr(runner, "save_outcome", crash)
+    await run_batch(engine, [live_bot["id"]])
+    monkeypatch.setattr(runner, "save_outcome", real_save)
+    # the price falls through the stop while the outcome is unknown
+    market.price = (market.price * Decimal("0.9")).quantize(Decimal("0.01"))
+    fake.set_price("BTCUSDT", market.price)
+    await make_due(ctx, live_bot["id"])
+    await run_batch(engine, [live_bot["id"]])
+    assert [t.side for t in await _trades(ctx, live_bot["id"])] == ["BUY"]
+    assert len(fake.orders(live_bot["key"])) == 1  # no sell in the same cycle
+    await make_due(ctx, live_bot["id"])
+    await run_batch(engine, [live_bot["id"]])
+    rows = await _trades(ctx, live_bot["id"])
+    assert [t.side for t in rows] == ["BUY", "SELL"] and len(fake.orders(live_bot["key"])) == 2
+    sell = rows[1]
+    assert sell.reason == "stop_loss" and sell.pnl is not None and sell.pnl < 0
+    _, st = await _state(ctx, live_bot["id"])
+    assert st.daily_pnl == sell.pnl and st.daily_entries == 1 and st.daily_trades_count == 2
+
+
+async def test_a_key_that_no_longer_decrypts_fails_only_its_bot(
+    alice: Api,
+    ctx: AppContext,
+    engine: EngineContext,
+    fake: FakeBinance,
+    market: ScriptedSource,
+    live_bot: dict[str, Any],
+) -> None:
+    from sqlalchemy import update
+
+    from tradebot.models import ApiKey
+
+    other = await signup_other(alice)
+    key, secret = secret_marker("k2"), secret_marker("s2")
+    fake.add_account(key, secret, {"USDT": "10000"})
+    await other.request("POST", "/api-keys", json={"api_key": key, "secret_key": secret})
+    bot = await other.create_bot(
+        mode="live", timeframe="1m", position_size_fixed="600", position_size_perc=None
+    )
+    await other.request("POST", f"/bots/{bot['id']}/start")
+    async with ctx.sessions.begin() as s:
+        await s.execute(
+            update(ApiKey)
+            .where(ApiKey.user_id == other.user_id)
+            .values(encrypted_secret_key="gAAAAAbroken")
+        )
+    result = await run_batch(engine, [live_bot["id"], bot["id"]])
+    assert result.done == [live_bot["id"]] and result.failed == [bot["id"]]
+    _, st = await _state(ctx, bot["id"])
+    assert st.status == "error" and "cannot be used" in (st.last_error_message or "")
+
+
+async def signup_other(alice: Api) -> Api:
+    from tests.conftest import signup
+
+    return await signup(alice.client)

@@ -220,7 +220,6 @@ async def test_worker_killed_mid_order_resumes_without_a_second_order(
         BINANCE_BASE_URL=fake.url,
         CYCLE_SOFT_TIME_LIMIT="8",
         CYCLE_TIME_LIMIT="10",
-        EXCHANGE_TIMEOUT="20",
     )
     key, secret = secret_marker("live-key"), secret_marker("live-secret")
     fake.add_account(key, secret, {"USDT": "10000"})

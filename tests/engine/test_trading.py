@@ -130,10 +130,10 @@ async def test_max_daily_trades_blocks_entries(
         assert st is not None
         from datetime import UTC, datetime
 
-        st.daily_trades_count, st.pnl_day = 1, datetime.now(UTC).date()
+        st.daily_entries, st.daily_trades_count, st.pnl_day = 1, 2, datetime.now(UTC).date()
     await run_batch(engine, [bot_id])
     _, st, _ = await _rows(ctx, bot_id)
-    assert not st.in_position and st.daily_trades_count == 1
+    assert not st.in_position and st.daily_entries == 1 and st.daily_trades_count == 2
     assert (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"] == []
 
 
@@ -146,3 +146,42 @@ async def test_entry_below_min_notional_is_skipped(
     _, st, _ = await _rows(ctx, bot_id)
     assert not st.in_position and st.last_candle_time is not None
     assert (await alice.request("GET", f"/bots/{bot_id}/trades")).json()["items"] == []
+
+
+async def test_full_balance_sizing_fills(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    bot_id = await _start(alice, "TSTF/USDT", position_size_perc="100")
+    assert (await run_batch(engine, [bot_id])).done == [bot_id]
+    _cfg, st, bal = await _rows(ctx, bot_id)
+    assert st.in_position and st.status == "running"
+    assert Decimal(0) <= bal.get("USDT", Decimal(0)) < Decimal(1)
+
+
+async def test_a_position_carried_into_a_new_day_counts_from_its_value_then(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    bot_id = await _start(
+        alice, "TSTG/USDT", position_size_perc="100", max_daily_loss_perc="0.5", stop_loss_perc="10"
+    )
+    await run_batch(engine, [bot_id])
+    # yesterday the position lost 1 %; today it has not moved
+    async with ctx.sessions.begin() as s:
+        st = await s.get(BotState, bot_id)
+        assert st is not None and st.entry_price is not None
+        st.pnl_day = datetime.now(UTC).date() - timedelta(days=1)
+        scripted.price = (st.entry_price * Decimal("0.99")).quantize(Decimal("0.01"))
+    await make_due(ctx, bot_id)
+    await run_batch(engine, [bot_id])
+    cfg, st, _ = await _rows(ctx, bot_id)
+    assert cfg.is_active and st.in_position and st.stop_reason is None
+    assert st.day_open_value is not None and st.daily_entries == 0
+    # a further 1 % today does reach today's limit
+    scripted.price = (scripted.price * Decimal("0.99")).quantize(Decimal("0.01"))
+    await make_due(ctx, bot_id)
+    await run_batch(engine, [bot_id])
+    cfg, st, _ = await _rows(ctx, bot_id)
+    assert not cfg.is_active and st.stop_reason == "max_daily_loss_reached" and not st.in_position
+    assert st.daily_pnl < 0

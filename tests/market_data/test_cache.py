@@ -183,3 +183,22 @@ async def test_cancelled_holder_does_not_fail_its_followers(redis: Redis, prefix
     holder.cancel()
     assert len(await follower) == 10
     assert upstream.calls == 2
+
+
+async def test_an_answer_that_straddles_a_close_is_not_served_as_the_new_period(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    hour = 3_600_000
+    clock.now = 1_800_000_000.0 + 3_599.8  # sent 0.2 s before an hourly close
+    md = MarketData(redis, prefix=prefix, clock=clock, candle_grace=2)
+    forming_open = (int(clock.now * 1000) // hour) * hour
+
+    async def slow_fetch() -> Candles:
+        clock.now += 0.5  # ...and answered after it, its last candle still the old one
+        return make_candles(50, start=forming_open - 49 * hour, step=hour)
+
+    await md.candles("binance", "BTC/USDT", "1h", 50, slow_fetch)
+    # labelled with the period of its newest candle: stale at once in the new hour
+    assert await md.cached_candles("binance", "BTC/USDT", "1h", 50) is None
+    ttl = await redis.pttl(md.candles_key("binance", "BTC/USDT", "1h"))
+    assert ttl <= 2_000

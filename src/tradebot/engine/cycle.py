@@ -20,16 +20,20 @@ from typing import Any
 from tradebot.core.candles import Candles
 from tradebot.core.config import StrategyConfig
 from tradebot.core.fills import FillModel, client_order_id
-from tradebot.core.risk import SizingConfig, floor_to_step, position_size, sell_size
+from tradebot.core.risk import SizingConfig, position_size, sell_size
 from tradebot.core.signals import Action
 from tradebot.core.strategy import PositionState, TradingStrategy
 from tradebot.core.types import Fill, MarketRules, Side
 from tradebot.engine.daily import DailyLimits, is_new_day, unrealized_pnl
+from tradebot.exchange.errors import OrderStatusUnknown
 from tradebot.exchange.port import ExchangePort
 from tradebot.models import BotConfig, BotState
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
+# An order announced this long ago and still not found at the exchange never executed: the
+# adapter's receive window (5 s) has passed, plus a margin for clock differences.
+PENDING_SETTLE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class CycleOutcome:
     trades: list[TradeRecord] = field(default_factory=list)
     daily_pnl: Decimal = ZERO
     daily_trades: int = 0
+    daily_entries: int = 0
+    day_open_value: Decimal | None = None
     pnl_day: date | None = None
     day_start_equity: Decimal | None = None
     stop_reason: str | None = None  # set when a daily limit stopped the bot
@@ -125,7 +131,13 @@ class BotCycle:
         simulated = self.ex.capabilities.simulated
         if not simulated:
             await self.announce(
-                {"client_order_id": cid, "side": side.value, "leg": leg, "reason": reason}
+                {
+                    "client_order_id": cid,
+                    "side": side.value,
+                    "leg": leg,
+                    "reason": reason,
+                    "announced_at": self.now.timestamp(),
+                }
             )
         fill = await self.ex.create_market_order(
             self.cfg.symbol,
@@ -141,19 +153,31 @@ class BotCycle:
         quantity = _net_quantity(fill, rules)
         self.out.position = self.strategy.entered(decided, fill.price, quantity)
         self.entry_cost = fill.quote_quantity + _quote_cost(fill, rules)
+        self.out.day_open_value = None  # today's P&L of this position counts from its cost
         self.out.trades.append(TradeRecord(fill, None, reason))
         self.out.daily_trades += 1
+        self.out.daily_entries += 1
 
     def _record_exit(self, fill: Fill, held: Decimal, reason: str) -> None:
         proceeds = fill.quote_quantity - _quote_cost(fill, self.view.rules)
+        share = fill.quantity / held if held > 0 else Decimal(1)
         pnl: Decimal | None = None
-        if self.entry_cost is not None and held > 0:
-            pnl = proceeds - self.entry_cost * (fill.quantity / held)
-            self.out.daily_pnl += pnl
+        if self.entry_cost is not None:
+            pnl = proceeds - self.entry_cost * share
+        basis = self._day_basis()
+        if basis is not None:
+            self.out.daily_pnl += proceeds - basis * share
         self.out.trades.append(TradeRecord(fill, pnl, reason))
         self.out.daily_trades += 1
         self.out.position = self.strategy.exited(self.out.position)
         self.entry_cost = None
+        self.out.day_open_value = None
+
+    def _day_basis(self) -> Decimal | None:
+        """What today's P&L of the open position is measured from."""
+        if self.out.day_open_value is not None:
+            return self.out.day_open_value
+        return self.entry_cost
 
     async def _sell_all(self, leg: str, reason: str) -> bool:
         """Sell the held position; False when there is nothing sellable."""
@@ -165,10 +189,11 @@ class BotCycle:
             sellable = min(held, balance.free if balance else ZERO)
         size = sell_size(sellable, self.view.price, self.view.rules)
         if not size.ok:
-            self.out.note = f"exit skipped: {size.detail}"
-            if floor_to_step(sellable, self.view.rules.amount_step) <= 0:
-                # Nothing left to sell (sold elsewhere): the position is gone.
-                self.out.position = self.strategy.exited(pos)
+            # Below the exchange's minimums nothing can be sold, now or later: what is left
+            # is dust, and the bot is flat (it must not sit "in position" without a stop).
+            self.out.note = f"position closed as dust, not sellable: {size.detail}"
+            self.out.position = self.strategy.exited(pos)
+            self.out.day_open_value = None
             return False
         fill = await self._order(Side.SELL, size.quantity, leg, reason)
         self._record_exit(fill, held, reason)
@@ -176,15 +201,20 @@ class BotCycle:
 
     # -- the cycle -----------------------------------------------------------------------
 
-    async def resolve_pending(self) -> None:
-        """Finish an order a previous attempt sent but did not record."""
+    async def resolve_pending(self) -> bool:
+        """Finish an order a previous attempt sent but did not record; True when found."""
         pending = self.state.pending_order
         if not pending:
-            return
+            return False
         fill = await self.ex.fetch_order_by_client_id(self.cfg.symbol, pending["client_order_id"])
         if fill is None:
+            age = self.now.timestamp() - float(pending.get("announced_at", 0))
+            if age < PENDING_SETTLE_SECONDS:
+                # The order may still reach the exchange (it is refused only once its receive
+                # window has passed): "not found" proves nothing yet.
+                raise OrderStatusUnknown("a recent order's outcome is not known yet")
             log.info("bot %s: announced order %s was never executed", self.cfg.id, pending["leg"])
-            return
+            return False
         log.info(
             "bot %s: recording order %s found after a lost outcome", self.cfg.id, pending["leg"]
         )
@@ -192,16 +222,23 @@ class BotCycle:
             self._record_entry(fill, self.out.position, pending["reason"])
         else:
             self._record_exit(fill, self.out.position.quantity or fill.quantity, pending["reason"])
+        return True
 
     async def _roll_day(self) -> None:
         today = self.now.astimezone(UTC).date()
         st = self.state
         if not is_new_day(st.pnl_day, today):
             self.out.daily_pnl, self.out.daily_trades = st.daily_pnl, st.daily_trades_count
+            self.out.daily_entries, self.out.day_open_value = st.daily_entries, st.day_open_value
             self.out.pnl_day, self.out.day_start_equity = st.pnl_day, st.day_start_equity
             return
         self.out.daily_pnl, self.out.daily_trades, self.out.pnl_day = ZERO, 0, today
-        self.out.day_start_equity = None
+        self.out.daily_entries, self.out.day_start_equity = 0, None
+        pos = self.out.position
+        # A position carried into the new day: today's P&L counts from its value now.
+        self.out.day_open_value = (
+            self.view.price * pos.quantity if pos.in_position and pos.quantity else None
+        )
         if not self.limits.initial_capital and (
             self.limits.target_perc or self.limits.max_loss_perc
         ):
@@ -217,9 +254,11 @@ class BotCycle:
     async def run(self) -> CycleOutcome:
         """Steps 5-11: decide, trade, count, and stop at a daily limit."""
         await self._roll_day()
-        await self.resolve_pending()
+        if await self.resolve_pending():
+            # One order per cycle: the recovered one is recorded before anything new is sent.
+            return await self._finish()
         view = self.view
-        entries = self.limits.entries_allowed(self.out.daily_trades)
+        entries = self.limits.entries_allowed(self.out.daily_entries)
         decision = self.strategy.step(
             view.candles, view.price, self.out.position, entries_allowed=entries
         )
@@ -253,7 +292,11 @@ class BotCycle:
         else:
             self.out.position = decision.state
         await self._check_daily_limits()
+        return await self._finish()
+
+    async def _finish(self) -> CycleOutcome:
         pos = self.out.position
+        view = self.view
         self.out.price = view.price
         self.out.unrealized_pnl = (
             unrealized_pnl(pos.entry_price, pos.quantity, view.price, self.fee_rate)
@@ -267,13 +310,16 @@ class BotCycle:
     async def _check_daily_limits(self) -> None:
         pos = self.out.position
         open_pnl = ZERO
-        if pos.in_position and self.entry_cost is not None and pos.quantity:
+        basis = self._day_basis()
+        if pos.in_position and basis is not None and pos.quantity:
             value = self.view.price * pos.quantity * (1 - self.fee_rate)
-            open_pnl = value - self.entry_cost
+            open_pnl = value - basis
         reason = self.limits.reached(self.out.daily_pnl + open_pnl, self.out.day_start_equity)
         if reason is None:
             return
         if pos.in_position:
+            if self.out.trades:
+                return  # one order per cycle: the closing sell goes out next cycle
             await self._sell_all("limit", reason)
         self.out.stop_reason = reason
 

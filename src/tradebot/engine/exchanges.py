@@ -8,6 +8,7 @@ from decimal import Decimal
 from tradebot.api_keys.service import ExchangeCredentials
 from tradebot.config import Settings
 from tradebot.core.fills import FillModel
+from tradebot.core.types import Ticker
 from tradebot.exchange.ccxt_adapter import CcxtAdapter
 from tradebot.exchange.demo_market import DemoClock, DemoMarket
 from tradebot.exchange.port import ExchangePort, RequestBudget
@@ -50,8 +51,10 @@ class Exchanges:
             )
         return self._public[sandbox]
 
-    def simulated(self, mode: str, balances: Mapping[str, Decimal]) -> SimulatedExchange:
-        return SimulatedExchange(self.public(mode), balances, fills=self.fills)
+    def simulated(
+        self, mode: str, balances: Mapping[str, Decimal], reference: Ticker | None = None
+    ) -> SimulatedExchange:
+        return SimulatedExchange(self.public(mode), balances, fills=self.fills, reference=reference)
 
     def account(self, mode: str, credentials: ExchangeCredentials) -> ExchangePort:
         """A live or testnet account with the user's key (close it after the cycle)."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import cast, column, delete, func, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,23 +26,28 @@ class LeaseLost(RuntimeError):
 
 
 async def _fenced_update(session: AsyncSession, bot_id: int, token: str, **values: object) -> None:
-    result = await session.execute(update(BotState).where(fenced(bot_id, token)).values(**values))
+    stmt = update(BotState).where(fenced(bot_id, token)).values(**values)
+    # Plain SQL: no in-session objects to synchronise (and it is far cheaper).
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LeaseLost(bot_id)
 
 
-async def save_outcome(
-    session: AsyncSession,
-    bot: BotConfig,
-    outcome: CycleOutcome,
-    *,
-    token: str,
-    now: datetime,
-    next_run_at: datetime,
-) -> None:
-    """Seed steps 8-11 in the caller's single transaction."""
+# Written by every completed cycle.
+CYCLE_DONE: dict[str, object] = {
+    "retry_count": 0,
+    "pending_order": None,
+    "last_error_message": None,
+    **LEASE_CLEARED,
+}
+
+
+def state_values(
+    bot: BotConfig, outcome: CycleOutcome, *, now: datetime, next_run_at: datetime
+) -> dict[str, object]:
+    """The bot_states columns a completed cycle sets (besides CYCLE_DONE)."""
     pos = outcome.position
-    values: dict[str, object] = {
+    return {
         "in_position": pos.in_position,
         "entry_price": pos.entry_price,
         "current_position_size_coins": pos.quantity,
@@ -53,24 +58,38 @@ async def save_outcome(
         "last_candle_time": pos.last_candle_time,
         "daily_pnl": outcome.daily_pnl,
         "daily_trades_count": outcome.daily_trades,
+        "daily_entries": outcome.daily_entries,
+        "day_open_value": outcome.day_open_value,
         "pnl_day": outcome.pnl_day,
         "day_start_equity": outcome.day_start_equity,
         "last_run_at": now,
         "next_run_at": next_run_at,
-        "cycle_count": BotState.cycle_count + 1,
-        "retry_count": 0,
-        "pending_order": None,
-        "last_error_message": None,
-        **LEASE_CLEARED,
+        "cycle_count": bot.state.cycle_count + 1,  # the lease guarantees nobody else moved it
     }
+
+
+async def save_outcome(
+    session: AsyncSession,
+    bot: BotConfig,
+    outcome: CycleOutcome,
+    *,
+    token: str,
+    now: datetime,
+    next_run_at: datetime,
+) -> dict[str, object]:
+    """Seed steps 8-11 in the caller's single transaction; returns the state values written."""
+    values = state_values(bot, outcome, now=now, next_run_at=next_run_at)
     if outcome.trades:
         values["last_trade_at"] = max(t.fill.timestamp for t in outcome.trades)
     if outcome.stop_reason:
         values.update(status="stopped", stop_reason=outcome.stop_reason)
-    await _fenced_update(session, bot.id, token, **values)
+    await _fenced_update(session, bot.id, token, **values, **CYCLE_DONE)
     if outcome.stop_reason:
         await session.execute(
-            update(BotConfig).where(BotConfig.id == bot.id).values(is_active=False)
+            update(BotConfig)
+            .where(BotConfig.id == bot.id)
+            .values(is_active=False)
+            .execution_options(synchronize_session=False)
         )
     for t in outcome.trades:
         f = t.fill
@@ -92,9 +111,42 @@ async def save_outcome(
                 timestamp=f.timestamp,
             )
         )
-    if outcome.balances is not None:
+    if outcome.balances is not None and (outcome.trades or not bot.sim_balances):
+        # Balances move only with fills (and are seeded on the first cycle).
         await save_balances(session, bot.id, outcome.balances)
     await session.flush()
+    return values | CYCLE_DONE
+
+
+async def save_holds(
+    session: AsyncSession,
+    rows: list[tuple[BotConfig, CycleOutcome, datetime, datetime]],
+    token: str,
+) -> set[int]:
+    """Cycles that changed nothing but the bots' own state, written in one statement.
+
+    Fenced like every other write: returns the ids whose lease was still this token's.
+    """
+    if not rows:
+        return set()
+    records = [
+        {"id": bot.id, **state_values(bot, outcome, now=now, next_run_at=following)}
+        for bot, outcome, now, following in rows
+    ]
+    names = list(records[0])
+    table = BotState.__table__
+    data = values(*(column(n, table.c[n].type) for n in names), name="v").data(
+        [tuple(r[n] for n in names) for r in records]
+    )
+    stmt = (
+        update(BotState)
+        .where(BotState.id == data.c.id, BotState.lease_token == token)
+        # NULL-only columns of a VALUES list would be text: cast each to its column's type.
+        .values({n: cast(data.c[n], table.c[n].type) for n in names if n != "id"} | CYCLE_DONE)
+        .returning(BotState.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set((await session.execute(stmt)).scalars())
 
 
 async def save_balances(
@@ -119,14 +171,23 @@ async def record_error(session: AsyncSession, bot_id: int, token: str, message: 
         last_run_at=func.now(),
         **LEASE_CLEARED,
     )
-    await session.execute(update(BotConfig).where(BotConfig.id == bot_id).values(is_active=False))
+    await session.execute(
+        update(BotConfig)
+        .where(BotConfig.id == bot_id)
+        .values(is_active=False)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def release_for_retry(
-    session: AsyncSession, bot_id: int, token: str, message: str, *, count: bool
+    session: AsyncSession, bot_id: int, token: str, message: str, *, count: bool, wait: float
 ) -> None:
-    """A temporary failure: give the lease back, keep the bot due, count the attempt."""
-    values: dict[str, object] = {"last_error_message": message, **LEASE_CLEARED}
+    """A temporary failure: give the lease back, due again after `wait`, count the attempt."""
+    values: dict[str, object] = {
+        "last_error_message": message,
+        "next_run_at": func.now() + func.make_interval(0, 0, 0, 0, 0, 0, wait),
+        **LEASE_CLEARED,
+    }
     if count:
         values["retry_count"] = BotState.retry_count + 1
     await _fenced_update(session, bot_id, token, **values)

@@ -20,12 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tradebot.api_keys.service import decrypt, key_for_bot
-from tradebot.core.types import Side
+from tradebot.core.types import Side, Ticker
 from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
 from tradebot.engine.cycle import BotCycle, CycleOutcome, MarketView, next_run
 from tradebot.engine.exchanges import SIMULATED_MODES, market_id
-from tradebot.engine.persist import LeaseLost, record_error, release_for_retry, save_outcome
+from tradebot.engine.persist import (
+    CYCLE_DONE,
+    LeaseLost,
+    record_error,
+    release_for_retry,
+    save_holds,
+    save_outcome,
+    state_values,
+)
 from tradebot.events.snapshot import state_event
 from tradebot.exchange.errors import (
     ExchangeError,
@@ -96,30 +104,74 @@ async def run_batch(
     """Claim the due bots among `bot_ids` and run one cycle each."""
     result = BatchResult()
     token = token or schedule.new_token()
-    now = datetime.now(UTC)
     async with ctx.sessions.begin() as session:
         claimed = await schedule.claim(
-            session, bot_ids, now, lease_ttl=ctx.settings.lease_seconds, token=token
+            session, bot_ids, lease_ttl=ctx.settings.lease_seconds, token=token
         )
     result.skipped = [b for b in bot_ids if b not in claimed]
     if not claimed:
         return result
+    extras: dict[int, _Prepared] = {}
+    broken: list[tuple[BotConfig, Exception]] = []
     async with ctx.sessions() as session:
         bots = await _load(session, list(claimed))
-        extras = {b.id: await _prepare(ctx, session, b) for b in bots}
+        for b in bots:
+            try:
+                extras[b.id] = await _prepare(ctx, session, b)
+            except ValueError as undecryptable:  # a stored key no longer decrypts
+                refused = InvalidKey(f"the stored API key cannot be used: {undecryptable}")
+                broken.append((b, refused))
+    for b, error in broken:
+        await _fail(ctx, b, error, token, result)
     by_market: dict[Market, list[BotConfig]] = defaultdict(list)
     for bot in bots:
-        by_market[(bot.mode, bot.exchange, bot.symbol, bot.timeframe)].append(bot)
-    for market, members in by_market.items():
-        try:
-            view = await market_view(ctx, market)
-        except Exception as exc:  # the whole market failed: every member retries or errors
+        if bot.id in extras:
+            by_market[(bot.mode, bot.exchange, bot.symbol, bot.timeframe)].append(bot)
+    holds: list[Hold] = []
+    async with ctx.sessions() as session:  # one session for the batch, a transaction per bot
+        for market, members in by_market.items():
+            try:
+                view = await market_view(ctx, market)
+            except Exception as exc:  # the whole market failed: every member retries or errors
+                for bot in members:
+                    await _fail(ctx, bot, exc, token, result)
+                continue
             for bot in members:
-                await _fail(ctx, bot, exc, token, result)
-            continue
-        for bot in members:
-            await _cycle_one(ctx, bot, view, claimed[bot.id], token, extras[bot.id], result)
+                hold = await _cycle_one(
+                    ctx, session, bot, view, claimed[bot.id], token, extras[bot.id], result
+                )
+                if hold is not None:
+                    holds.append(hold)
+        await _write_holds(ctx, session, holds, token, result)
     return result
+
+
+Hold = tuple[BotConfig, CycleOutcome, datetime, datetime]
+
+
+async def _write_holds(
+    ctx: EngineContext, session: AsyncSession, holds: list[Hold], token: str, result: BatchResult
+) -> None:
+    """The batch's quiet cycles in one statement, then their events."""
+    if not holds:
+        return
+    try:
+        async with session.begin():
+            written = await save_holds(session, holds, token)
+    except Exception as exc:
+        for bot, *_ in holds:
+            await _fail(ctx, bot, exc, token, result)
+        return
+    for bot, outcome, now, following in holds:
+        if bot.id not in written:
+            log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
+            result.skipped.append(bot.id)
+            continue
+        result.done.append(bot.id)
+        result.next_runs[bot.id] = following
+        _log_outcome(bot, outcome)
+        values = state_values(bot, outcome, now=now, next_run_at=following) | CYCLE_DONE
+        await _apply_and_publish(ctx, bot, values, outcome)
 
 
 @dataclass
@@ -172,26 +224,34 @@ async def market_view(ctx: EngineContext, market: Market) -> MarketView:
 
 async def _cycle_one(
     ctx: EngineContext,
+    session: AsyncSession,
     bot: BotConfig,
     view: MarketView,
     due_at: datetime,
     token: str,
     prep: _Prepared,
     result: BatchResult,
-) -> None:
+) -> Hold | None:
+    """One bot's cycle; a quiet one (no fill, no stop) is returned for the batch's bulk write."""
     exchange: ExchangePort
     if prep.balances is not None:
-        exchange = ctx.exchanges.simulated(bot.mode, prep.balances)
+        # Simulated orders fill against the very price the bot decided on.
+        exchange = ctx.exchanges.simulated(
+            bot.mode, prep.balances, reference=Ticker(bot.symbol, view.price, view.at)
+        )
     elif prep.credentials is None:
         await _fail(ctx, bot, InvalidKey("no API key: add one under /api-keys"), token, result)
-        return
+        return None
     else:
         exchange = ctx.exchanges.account(bot.mode, prep.credentials)
 
     async def announce(pending: dict[str, Any] | None) -> None:
-        async with ctx.sessions.begin() as s:
-            done = await s.execute(
-                update(BotState).where(schedule.fenced(bot.id, token)).values(pending_order=pending)
+        async with session.begin():
+            done = await session.execute(
+                update(BotState)
+                .where(schedule.fenced(bot.id, token))
+                .values(pending_order=pending)
+                .execution_options(synchronize_session=False)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(bot.id)
@@ -210,8 +270,13 @@ async def _cycle_one(
         )
         outcome = await cycle.run()
         following = next_run(due_at, now, bot.check_interval_seconds)
-        async with ctx.sessions.begin() as session:
-            await save_outcome(session, bot, outcome, token=token, now=now, next_run_at=following)
+        quiet = not outcome.trades and not outcome.stop_reason
+        if quiet and (outcome.balances is None or bot.sim_balances):
+            return bot, outcome, now, following
+        async with session.begin():
+            written = await save_outcome(
+                session, bot, outcome, token=token, now=now, next_run_at=following
+            )
         result.done.append(bot.id)
         if outcome.stop_reason is None:
             result.next_runs[bot.id] = following
@@ -219,31 +284,50 @@ async def _cycle_one(
     except LeaseLost:
         log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
         result.skipped.append(bot.id)
-        return
+        return None
     except Exception as exc:
         await _fail(ctx, bot, exc, token, result)
-        return
+        return None
     finally:
         if prep.balances is None:
             await exchange.close()
-    await _publish_change(ctx, bot, outcome)
+    await _apply_and_publish(ctx, bot, written, outcome)
+    return None
 
 
-async def _publish_change(
-    ctx: EngineContext, bot: BotConfig, outcome: CycleOutcome | None = None
+async def _apply_and_publish(
+    ctx: EngineContext, bot: BotConfig, written: dict[str, object], outcome: CycleOutcome
 ) -> None:
-    """Publish the bot's new state when anything a client shows has changed."""
+    """Apply the committed values to the loaded rows, so the event needs no second read."""
+    for key, value in written.items():
+        if not key.startswith(("lease_", "queued_")):
+            setattr(bot.state, key, value)
+    if outcome.stop_reason:
+        bot.is_active = False
+    await _publish(ctx, bot, bot.state, outcome)
+
+
+async def _publish_change(ctx: EngineContext, bot: BotConfig) -> None:
+    """Publish the bot's state as stored (after an error was recorded)."""
     async with ctx.sessions() as session:
         fresh = await session.get(BotState, bot.id)
         config = await session.get(BotConfig, bot.id)
         if fresh is None or config is None:
             return
-        after = state_event(
-            config,
-            fresh,
-            price=outcome.price if outcome else None,
-            unrealized=outcome.unrealized_pnl if outcome else None,
-        )
+        await _publish(ctx, config, fresh, None)
+
+
+async def _publish(
+    ctx: EngineContext, config: BotConfig, state: BotState, outcome: CycleOutcome | None
+) -> None:
+    """Publish the bot's state when anything a client shows has changed."""
+    after = state_event(
+        config,
+        state,
+        price=outcome.price if outcome else None,
+        unrealized=outcome.unrealized_pnl if outcome else None,
+    )
+    bot = config
     try:
         await ctx.publisher.bot_state(bot.user_id, bot.id, after)
     except Exception:  # the change is committed; a lost event is refreshed by the next one
@@ -274,13 +358,19 @@ async def _fail(
     attempt = bot.state.retry_count + 1
     permanent = _is_permanent(exc) or attempt > ctx.settings.cycle_max_retries
     message = _describe(exc, attempt, permanent)
+    wait = exc.retry_after if isinstance(exc, RateLimited) else _backoff(attempt)
     try:
         async with ctx.sessions.begin() as session:
             if permanent:
                 await record_error(session, bot.id, token, message)
             else:
                 await release_for_retry(
-                    session, bot.id, token, message, count=not isinstance(exc, RateLimited)
+                    session,
+                    bot.id,
+                    token,
+                    message,
+                    count=not isinstance(exc, RateLimited),
+                    wait=wait,
                 )
     except Exception:
         log.exception("bot %s: could not record the failure; the lease expires by itself", bot.id)
@@ -289,7 +379,6 @@ async def _fail(
         result.failed.append(bot.id)
         await _publish_change(ctx, bot)
     else:
-        wait = exc.retry_after if isinstance(exc, RateLimited) else _backoff(attempt)
         log.warning("bot %s: %s; retrying in %.0fs", bot.id, message, wait)
         result.retry[bot.id] = wait
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from tradebot.models import BotConfig, BotState
 
@@ -32,27 +33,27 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
-def _free(now: datetime):  # type: ignore[no-untyped-def]
-    return or_(BotState.lease_expires_at.is_(None), BotState.lease_expires_at < now)
+def _free() -> ColumnElement[bool]:
+    return or_(BotState.lease_expires_at.is_(None), BotState.lease_expires_at < func.now())
+
+
+def _in(seconds: float) -> ColumnElement[datetime]:
+    """The database's now() plus `seconds`: every process judges leases by one clock."""
+    return func.now() + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
 
 async def mark_due(
-    session: AsyncSession,
-    now: datetime,
-    *,
-    due_before: datetime | None = None,
-    queue_ttl: float,
-    limit: int,
+    session: AsyncSession, *, grace: float = 0.0, queue_ttl: float, limit: int
 ) -> list[DueBot]:
-    """Running bots due before `due_before` (default now), not leased or queued, marked as
+    """Running bots due at least `grace` seconds ago, not leased or queued, marked as
     queued; oldest due first."""
     due = (
         select(BotState.id)
         .where(
             BotState.status == "running",
-            BotState.next_run_at <= (due_before or now),
-            or_(BotState.queued_until.is_(None), BotState.queued_until < now),
-            _free(now),
+            BotState.next_run_at <= _in(-grace),
+            or_(BotState.queued_until.is_(None), BotState.queued_until < func.now()),
+            _free(),
         )
         .order_by(BotState.next_run_at)
         .limit(limit)
@@ -62,7 +63,7 @@ async def mark_due(
     marked = (
         update(BotState)
         .where(BotState.id.in_(due))
-        .values(queued_until=now + timedelta(seconds=queue_ttl))
+        .values(queued_until=_in(queue_ttl))
         .returning(BotState.id, BotState.next_run_at)
     )
     rows = (await session.execute(marked)).all()
@@ -81,7 +82,7 @@ async def mark_due(
 
 
 async def claim(
-    session: AsyncSession, bot_ids: Sequence[int], now: datetime, *, lease_ttl: float, token: str
+    session: AsyncSession, bot_ids: Sequence[int], *, lease_ttl: float, token: str
 ) -> dict[int, datetime]:
     """Take the lease of every due, free, active bot among `bot_ids`: {bot_id: due_at}."""
     if not bot_ids:
@@ -92,10 +93,11 @@ async def claim(
         .where(
             BotState.id.in_(active.scalar_subquery()),
             BotState.status == "running",
-            BotState.next_run_at <= now,
-            _free(now),
+            BotState.next_run_at <= func.now(),
+            # free, or still held by this very task (a retry of it after a lost connection)
+            or_(_free(), BotState.lease_token == token),
         )
-        .values(lease_token=token, lease_expires_at=now + timedelta(seconds=lease_ttl))
+        .values(lease_token=token, lease_expires_at=_in(lease_ttl))
         .returning(BotState.id, BotState.next_run_at)
     )
     return {r.id: r.next_run_at for r in (await session.execute(stmt)).all()}
@@ -111,15 +113,6 @@ async def release(session: AsyncSession, bot_ids: Sequence[int], token: str) -> 
         )
 
 
-def fenced(bot_id: int, token: str):  # type: ignore[no-untyped-def]
+def fenced(bot_id: int, token: str) -> ColumnElement[bool]:
     """The WHERE clause every end-of-cycle write of `bot_id` carries."""
     return and_(BotState.id == bot_id, BotState.lease_token == token)
-
-
-async def schedule_now(session: AsyncSession, bot_id: int) -> None:
-    """Make a bot due at once (start)."""
-    await session.execute(
-        update(BotState)
-        .where(BotState.id == bot_id)
-        .values(next_run_at=func.now(), queued_until=None, retry_count=0)
-    )

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from tradebot.core.types import Fill, MarketRules, Side
-from tradebot.exchange.errors import InvalidOrder, OrderStatusUnknown
+from tradebot.exchange.errors import OrderNotFound, OrderStatusUnknown
 
 PRICE_PLACES = Decimal("1e-8")
 # Binance order states after which nothing more will execute.
@@ -59,7 +59,7 @@ def fill_from_order(
 ) -> Fill:
     """A Fill from an order response (FULL, with `fills`) or a queried order plus its trades.
 
-    Raises `InvalidOrder` when the order ended without executing anything, and
+    Raises `OrderNotFound` when the order ended without executing anything, and
     `OrderStatusUnknown` when it has not executed anything yet.
     """
     executed = dec(order.get("executedQty"))
@@ -67,7 +67,8 @@ def fill_from_order(
     cid = str(order.get("clientOrderId") or order.get("origClientOrderId") or "")
     if executed <= 0:
         if status in FINAL_STATES:
-            raise InvalidOrder(f"order {cid} ended {status} without executing")
+            # Nothing happened and nothing will: for the caller this order does not exist.
+            raise OrderNotFound(f"order {cid} ended {status} without executing")
         raise OrderStatusUnknown(f"order {cid} is {status or 'pending'} with nothing executed")
     quote = dec(order.get("cummulativeQuoteQty"))
     parts = order.get("fills") or trades or []

@@ -230,7 +230,10 @@ class CcxtAdapter:
                 lambda: self._ex.fetch_my_trades(symbol, None, None, {"orderId": order_id}),
             )
             trades = [t.get("info") or {} for t in raw_trades]
-        return fill_from_order(info, symbol, trades)
+        try:
+            return fill_from_order(info, symbol, trades)
+        except OrderNotFound:
+            return None
 
     async def _lookup(self, symbol: str, client_order_id: str) -> Fill | None:
         try:

@@ -73,8 +73,12 @@ class SimulatedExchange:
         *,
         fills: FillModel | None = None,
         capabilities: Capabilities = SIMULATED,
+        reference: Ticker | None = None,
     ) -> None:
         self.source = source
+        # Orders fill against this price when given (the one the caller decided on), else
+        # against a fresh ticker.
+        self.reference = reference
         self.balances: dict[str, Decimal] = dict(balances)
         self.fills = fills or FillModel()
         self._capabilities = capabilities
@@ -118,7 +122,7 @@ class SimulatedExchange:
         if (quantity is None) == (quote_quantity is None):
             raise InvalidOrder("give exactly one of quantity and quote_quantity")
         rules = await self.market(symbol)
-        ticker = await self.fetch_ticker(symbol)
+        ticker = self.reference or await self.fetch_ticker(symbol)
         if quantity is None:
             assert quote_quantity is not None
             quantity = quote_quantity / self.fills.price(side, ticker.last)

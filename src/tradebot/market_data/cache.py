@@ -97,13 +97,19 @@ class MarketData:
             return value.limit >= limit and value.period == int(self._now_ms() // step)
 
         async def load() -> CachedCandles:
+            period = int(self._now_ms() // step)
             candles = await fetch()
-            return CachedCandles(candles, limit, int(self._now_ms() // step))
+            # The period the data belongs to: that of its newest (forming) candle when the
+            # answer carries one, never later than when the request was sent, so a candle
+            # still forming then is never served as closed in a later period.
+            if len(candles):
+                period = min(period, int(candles.open_time[-1]) // step)
+            return CachedCandles(candles, limit, period)
 
         def ttl(value: CachedCandles) -> float:
             now = self._now_ms()
-            closes_at = (now // step + 1) * step  # Binance aligns candles to the epoch
-            seconds = (closes_at - now) / 1000 + self.candle_grace
+            closes_at = (value.period + 1) * step  # Binance aligns candles to the epoch
+            seconds = max(0.001, (closes_at - now) / 1000 + self.candle_grace)
             if self.candle_max_ttl is not None:
                 seconds = min(seconds, self.candle_max_ttl)
             return seconds

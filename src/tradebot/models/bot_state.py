@@ -78,6 +78,10 @@ class BotState(Base):
     # Daily accounting: the day the counters belong to and the equity it started with.
     pnl_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     day_start_equity: Mapped[Decimal | None] = mapped_column(Numeric(38, 18), nullable=True)
+    # Entries made today (what max_daily_trades limits), and the value of a position carried
+    # into the day at its first cycle (today's P&L of that position is measured from it).
+    daily_entries: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    day_open_value: Mapped[Decimal | None] = mapped_column(Numeric(38, 18), nullable=True)
     stop_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # An order sent to the exchange whose outcome is not yet recorded (exactly-once).
     pending_order: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)

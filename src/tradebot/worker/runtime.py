@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -26,12 +27,25 @@ def context() -> EngineContext:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` on this process's loop (never `asyncio.run` per task)."""
+    """Run `coro` on this process's loop (never `asyncio.run` per task).
+
+    When the task is interrupted (Celery's soft time limit raises inside the loop), the
+    coroutine is cancelled and drained before the exception goes on: nothing of an abandoned
+    cycle may keep running, unsupervised, inside the next task on this loop.
+    """
     global _loop
     if _loop is None or _loop.is_closed():
         _loop = asyncio.new_event_loop()
         asyncio.set_event_loop(_loop)
-    return _loop.run_until_complete(coro)
+    task = _loop.create_task(coro)
+    try:
+        return _loop.run_until_complete(task)
+    except BaseException:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                _loop.run_until_complete(task)
+        raise
 
 
 def shutdown() -> None:

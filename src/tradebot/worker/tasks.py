@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Task
@@ -84,12 +84,9 @@ def run_bot_batch(bot_ids: list[int]) -> None:
 async def _dispatch() -> int:
     ctx = runtime.context()
     s = ctx.settings
-    now = datetime.now(UTC)
-    cutoff = now - timedelta(seconds=s.dispatch_grace) if s.scheduler_mode == "chain" else now
+    grace = s.dispatch_grace if s.scheduler_mode == "chain" else 0.0
     async with ctx.sessions.begin() as session:
-        due = await schedule.mark_due(
-            session, now, due_before=cutoff, queue_ttl=s.lease_seconds, limit=20_000
-        )
+        due = await schedule.mark_due(session, grace=grace, queue_ttl=s.lease_seconds, limit=20_000)
     groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     for bot in due:
         groups[bot.market].append(bot.bot_id)

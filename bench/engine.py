@@ -1,0 +1,253 @@
+"""Engine capacity: N demo/paper bots at a 60 s interval on real PostgreSQL, Redis and Celery.
+
+Prints cycles per second, scheduling lateness (cycle start minus due time) p50/p99/max,
+market-data requests per minute against the (fake) exchange, and worker memory at the start
+and the end. Figures are printed, never asserted.
+
+    .venv/bin/python bench/engine.py --bots 10000 --minutes 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import psutil
+from cryptography.fernet import Fernet
+from redis import Redis
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.binance import FakeBinance  # noqa: E402
+
+from tradebot import migrate  # noqa: E402
+
+PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT", "ADA/USDT"]
+PAPER_SYMBOLS = ["BTC/USDT", "ETH/USDT"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def create_bots(dsn: str, bots: int, paper_share: float, interval: int) -> None:
+    """Users of 100 bots each; bots due spread evenly over the first interval."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        users = max(1, bots // 100)
+        await conn.executemany(
+            "INSERT INTO users (email, hashed_password) VALUES ($1, 'x')",
+            [(f"bench{i}@example.com",) for i in range(users)],
+        )
+        now = datetime.now(UTC)
+        rows = []
+        paper = int(bots * paper_share)
+        for i in range(bots):
+            mode = "paper" if i < paper else "demo"
+            symbols = PAPER_SYMBOLS if mode == "paper" else DEMO_SYMBOLS
+            rows.append((i % users + 1, f"bot{i}", symbols[i % len(symbols)], mode, interval))
+        await conn.executemany(
+            "INSERT INTO bot_configs (user_id, name, symbol, timeframe, mode, is_active,"
+            " stop_loss_perc, take_profit_perc, position_size_perc, ema_fast, ema_slow,"
+            " rsi_period, rsi_oversold, rsi_overbought, check_interval_seconds, initial_capital)"
+            " VALUES ($1, $2, $3, '1m', $4, true, 2, 4, 10, 9, 21, 14, 30, 70, $5, 1000)",
+            rows,
+        )
+        await conn.execute(
+            "INSERT INTO bot_states (id, status, next_run_at)"
+            " SELECT id, 'running', $1::timestamptz + (id % $2) * ($3::float8 / $2) * interval '1 second'"
+            " FROM bot_configs",
+            now + timedelta(seconds=5),
+            bots,
+            float(interval),
+        )
+    finally:
+        await conn.close()
+
+
+class Sampler:
+    """Reads every bot's schedule periodically; a changed last_run_at is one cycle."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.due: dict[int, datetime] = {}
+        self.last: dict[int, datetime | None] = {}
+        self.lateness: list[float] = []
+        self.cycles = 0
+
+    async def sample(self, record: bool) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            rows = await conn.fetch("SELECT id, last_run_at, next_run_at FROM bot_states")
+        finally:
+            await conn.close()
+        for r in rows:
+            bot, last, following = r["id"], r["last_run_at"], r["next_run_at"]
+            if last is not None and last != self.last.get(bot):
+                if record and bot in self.due:
+                    self.lateness.append((last - self.due[bot]).total_seconds())
+                    self.cycles += 1
+            self.last[bot] = last
+            if following is not None:
+                self.due[bot] = following
+
+
+def rss_mb(procs: list[subprocess.Popen[bytes]]) -> float:
+    total = 0
+    for p in procs:
+        try:
+            proc = psutil.Process(p.pid)
+            total += proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--bots", type=int, default=10_000)
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--interval", type=int, default=60)
+    ap.add_argument("--paper-share", type=float, default=0.5, help="share of paper bots")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes")
+    ap.add_argument("--concurrency", type=int, default=2, help="pool size per worker")
+    ap.add_argument("--batch", type=int, default=100, help="CYCLE_BATCH_SIZE")
+    args = ap.parse_args()
+
+    run = uuid.uuid4().hex[:8]
+    name = f"tradebot_bench_{run}"
+    admin = await asyncpg.connect(PG)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    dsn = PG.rsplit("/", 1)[0] + f"/{name}"
+    prefix = f"bench-{run}:"
+    fake = FakeBinance(weight_limit=1_000_000).start()
+    procs: list[subprocess.Popen[bytes]] = []
+    tmp = Path(tempfile.mkdtemp(prefix="tradebot-bench-"))
+    try:
+        await migrate.run_async(dsn.replace("postgresql://", "postgresql+asyncpg://"))
+        t = time.perf_counter()
+        await create_bots(dsn, args.bots, args.paper_share, args.interval)
+        print(
+            f"created {args.bots:,} bots ({args.paper_share:.0%} paper on {len(PAPER_SYMBOLS)} "
+            f"symbols, the rest demo on {len(DEMO_SYMBOLS)}) in {time.perf_counter() - t:.1f} s"
+        )
+        env = dict(os.environ)
+        env.update(
+            TRADEBOT_DATA_DIR=str(tmp),
+            DATABASE_URL=dsn,
+            REDIS_URL=REDIS,
+            REDIS_KEY_PREFIX=prefix,
+            JWT_SECRET="bench-" + "x" * 40,
+            ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            BINANCE_BASE_URL=fake.url,
+            CYCLE_BATCH_SIZE=str(args.batch),
+            LOG_LEVEL="WARNING",
+            DB_POOL_SIZE="5",
+        )
+        cli = [sys.executable, "-m", "tradebot.cli"]
+        log = (tmp / "processes.log").open("wb")
+        for _ in range(args.workers):
+            procs.append(
+                subprocess.Popen(
+                    [*cli, "worker", "--concurrency", str(args.concurrency)],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=tmp,
+                )
+            )
+        procs.append(
+            subprocess.Popen([*cli, "beat"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+        )
+        sampler = Sampler(dsn)
+        await sampler.sample(record=False)
+        await asyncio.sleep(8)
+        rss_start = rss_mb(procs[:-1])
+        warmup = args.interval + 10  # first pass over every bot: markets load, caches fill
+        print(f"warming up for {warmup} s ...")
+        end_warm = time.monotonic() + warmup
+        while time.monotonic() < end_warm:
+            await sampler.sample(record=False)
+            await asyncio.sleep(5)
+        fake_before = {
+            r: fake.count(r)
+            for r in ("GET /api/v3/klines", "GET /api/v3/ticker/24hr", "GET /api/v3/ticker/price")
+        }
+        rss_warm = rss_mb(procs[:-1])
+        started = time.monotonic()
+        deadline = started + args.minutes * 60
+        rss_series = []
+        while time.monotonic() < deadline:
+            await asyncio.sleep(5)
+            await sampler.sample(record=True)
+            rss_series.append(rss_mb(procs[:-1]))
+        elapsed = time.monotonic() - started
+        minutes = elapsed / 60
+        fake_after = {r: fake.count(r) for r in fake_before}
+        late = sampler.lateness
+        print()
+        print(
+            f"bots {args.bots:,} at {args.interval} s; {args.workers} worker(s) x {args.concurrency} "
+            f"processes; batch {args.batch}; measured {elapsed:.0f} s after warm-up"
+        )
+        print(
+            f"cycles          {sampler.cycles:,} = {sampler.cycles / elapsed:.1f} cycles/s "
+            f"(needed: {args.bots / args.interval:.1f}/s)"
+        )
+        print(
+            f"lateness        p50 {percentile(late, 0.5):.2f} s   p99 {percentile(late, 0.99):.2f} s   "
+            f"max {max(late) if late else float('nan'):.2f} s   mean {statistics.fmean(late) if late else 0:.2f} s"
+        )
+        for route, before in fake_before.items():
+            per_min = (fake_after[route] - before) / minutes
+            print(
+                f"exchange        {route}: {per_min:.1f}/min for {len(PAPER_SYMBOLS)} symbols x 1 timeframe"
+            )
+        print(
+            f"worker RSS      start {rss_start:.0f} MB, after warm-up {rss_warm:.0f} MB, "
+            f"end {rss_series[-1] if rss_series else 0:.0f} MB, max {max(rss_series, default=0):.0f} MB"
+        )
+        if len(rss_series) >= 4:
+            q = len(rss_series) // 4
+            print(
+                f"                first quarter mean {statistics.fmean(rss_series[:q]):.0f} MB, "
+                f"last quarter mean {statistics.fmean(rss_series[-q:]):.0f} MB"
+            )
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        fake.stop()
+        admin = await asyncpg.connect(PG)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        r = Redis.from_url(REDIS)
+        keys = list(r.scan_iter(match=f"{prefix}*"))
+        if keys:
+            r.delete(*keys)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
