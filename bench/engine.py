@@ -72,7 +72,8 @@ async def create_bots(dsn: str, bots: int, paper_share: float, interval: int) ->
         )
         await conn.execute(
             "INSERT INTO bot_states (id, status, next_run_at)"
-            " SELECT id, 'running', $1::timestamptz + (id % $2) * ($3::float8 / $2) * interval '1 second'"
+            " SELECT id, 'running',"
+            " $1::timestamptz + (id % $2) * ($3::float8 / $2) * interval '1 second'"
             " FROM bot_configs",
             now + timedelta(seconds=5),
             bots,
@@ -100,10 +101,10 @@ class Sampler:
             await conn.close()
         for r in rows:
             bot, last, following = r["id"], r["last_run_at"], r["next_run_at"]
-            if last is not None and last != self.last.get(bot):
-                if record and bot in self.due:
-                    self.lateness.append((last - self.due[bot]).total_seconds())
-                    self.cycles += 1
+            ran = last is not None and last != self.last.get(bot)
+            if ran and record and bot in self.due:
+                self.lateness.append((last - self.due[bot]).total_seconds())
+                self.cycles += 1
             self.last[bot] = last
             if following is not None:
                 self.due[bot] = following
@@ -205,25 +206,30 @@ async def main() -> None:
         late = sampler.lateness
         print()
         print(
-            f"bots {args.bots:,} at {args.interval} s; {args.workers} worker(s) x {args.concurrency} "
-            f"processes; batch {args.batch}; measured {elapsed:.0f} s after warm-up"
+            f"bots {args.bots:,} at {args.interval} s; {args.workers} worker(s) x "
+            f"{args.concurrency} processes; batch {args.batch}; "
+            f"measured {elapsed:.0f} s after warm-up"
         )
         print(
             f"cycles          {sampler.cycles:,} = {sampler.cycles / elapsed:.1f} cycles/s "
             f"(needed: {args.bots / args.interval:.1f}/s)"
         )
         print(
-            f"lateness        p50 {percentile(late, 0.5):.2f} s   p99 {percentile(late, 0.99):.2f} s   "
-            f"max {max(late) if late else float('nan'):.2f} s   mean {statistics.fmean(late) if late else 0:.2f} s"
+            f"lateness        p50 {percentile(late, 0.5):.2f} s   "
+            f"p99 {percentile(late, 0.99):.2f} s   "
+            f"max {max(late) if late else float('nan'):.2f} s   "
+            f"mean {statistics.fmean(late) if late else 0:.2f} s"
         )
         for route, before in fake_before.items():
             per_min = (fake_after[route] - before) / minutes
             print(
-                f"exchange        {route}: {per_min:.1f}/min for {len(PAPER_SYMBOLS)} symbols x 1 timeframe"
+                f"exchange        {route}: {per_min:.1f}/min "
+                f"for {len(PAPER_SYMBOLS)} symbols x 1 timeframe"
             )
         print(
             f"worker RSS      start {rss_start:.0f} MB, after warm-up {rss_warm:.0f} MB, "
-            f"end {rss_series[-1] if rss_series else 0:.0f} MB, max {max(rss_series, default=0):.0f} MB"
+            f"end {rss_series[-1] if rss_series else 0:.0f} MB, "
+            f"max {max(rss_series, default=0):.0f} MB"
         )
         if len(rss_series) >= 4:
             q = len(rss_series) // 4
