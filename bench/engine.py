@@ -30,9 +30,9 @@ from redis import Redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.binance import FakeBinance  # noqa: E402
+from tests.fakes.binance import FakeBinance
 
-from tradebot import migrate  # noqa: E402
+from tradebot import migrate
 
 PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
