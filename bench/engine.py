@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -25,17 +24,15 @@ from pathlib import Path
 import asyncpg
 import psutil
 from cryptography.fernet import Fernet
-from redis import Redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.binance import FakeBinance
 
+from bench.common import REDIS, clean_up, create_database
 from tradebot import migrate
 
-PG = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT", "ADA/USDT"]
 PAPER_SYMBOLS = ["BTC/USDT", "ETH/USDT"]
 
@@ -134,10 +131,7 @@ async def main() -> None:
 
     run = uuid.uuid4().hex[:8]
     name = f"tradebot_bench_{run}"
-    admin = await asyncpg.connect(PG)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    dsn = PG.rsplit("/", 1)[0] + f"/{name}"
+    dsn = await create_database(name)
     prefix = f"bench-{run}:"
     fake = FakeBinance(weight_limit=1_000_000).start()
     procs: list[subprocess.Popen[bytes]] = []
@@ -238,21 +232,8 @@ async def main() -> None:
                 f"last quarter mean {statistics.fmean(rss_series[-q:]):.0f} MB"
             )
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
         fake.stop()
-        admin = await asyncpg.connect(PG)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        r = Redis.from_url(REDIS)
-        keys = list(r.scan_iter(match=f"{prefix}*"))
-        if keys:
-            r.delete(*keys)
+        await clean_up(procs, name, prefix)
 
 
 if __name__ == "__main__":

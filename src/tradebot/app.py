@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,8 @@ from tradebot.auth.router import router as auth_router
 from tradebot.bots.router import router as bots_router
 from tradebot.config import Settings, get_settings
 from tradebot.context import AppContext
+from tradebot.events.hub import EventHub
+from tradebot.events.router import router as status_router
 from tradebot.system.router import router as system_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
@@ -28,9 +31,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.ctx = AppContext.create(settings)
+        app.state.hub = EventHub(app.state.ctx.redis, app.state.ctx.keys)
+        app.state.hub.start()
+        # Everything loaded so far lives as long as the process: keep it out of the cyclic
+        # collector, whose full passes over a large heap would stall every open stream.
+        gc.collect()
+        gc.freeze()
+        # Thousands of open streams allocate steadily; collect the young generation less
+        # often, and the old ones rarely (each full pass stalls the loop).
+        gc.set_threshold(50_000, 20, 100)
         try:
             yield
         finally:
+            await app.state.hub.stop()
             await app.state.ctx.close()
 
     app = FastAPI(
@@ -55,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         users_router,
         api_keys_router,
+        status_router,  # before bots_router: /bots/status-stream is not a bot id
         bots_router,
         trades_router,
         system_router,

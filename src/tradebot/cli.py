@@ -145,6 +145,30 @@ def migrate(revision: str = "head") -> None:
     typer.echo(f"database at {revision}")
 
 
+@app.command("deactivate-user")
+def deactivate_user(email: str) -> None:
+    """Deactivate an account: its tokens stop working and its open streams end."""
+    settings = _settings()
+    _require_urls(settings)
+    found = asyncio.run(_deactivate(settings, email))
+    if not found:
+        typer.echo(f"no user with email {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"deactivated {email}")
+
+
+async def _deactivate(settings: Settings, email: str) -> bool:
+    from tradebot.auth.service import deactivate
+    from tradebot.context import AppContext
+
+    ctx = AppContext.create(settings)
+    try:
+        async with ctx.sessions.begin() as session:
+            return await deactivate(ctx, session, email) is not None
+    finally:
+        await ctx.close()
+
+
 @app.command("gen-key")
 def gen_key() -> None:
     """Print a new Fernet key for ENCRYPTION_KEYS."""

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = Field(300, alias="LOGIN_LOCKOUT_SECONDS", ge=1)
     health_rate_limit: str = Field("60/minute", alias="HEALTH_RATE_LIMIT")
     db_pool_size: int = Field(10, alias="DB_POOL_SIZE", ge=1)
+    redis_pool_size: int = Field(50, alias="REDIS_POOL_SIZE", ge=2)
+    sse_ping_seconds: float = Field(15.0, alias="SSE_PING_SECONDS", gt=0)
 
     # Exchanges. The base URL override points the real ccxt client elsewhere (a local fake).
     binance_base_url: str | None = Field(None, alias="BINANCE_BASE_URL")
@@ -75,7 +77,7 @@ class Settings(BaseSettings):
     scheduler_mode: Literal["dispatch", "chain"] = Field("dispatch", alias="SCHEDULER_MODE")
     dispatch_interval: float = Field(1.0, alias="DISPATCH_INTERVAL_SECONDS", gt=0)
     dispatch_grace: float = Field(15.0, alias="DISPATCH_GRACE_SECONDS", ge=0)
-    cycle_batch_size: int = Field(50, alias="CYCLE_BATCH_SIZE", ge=1, le=1000)
+    cycle_batch_size: int = Field(100, alias="CYCLE_BATCH_SIZE", ge=1, le=1000)
     cycle_soft_time_limit: float = Field(45.0, alias="CYCLE_SOFT_TIME_LIMIT", gt=0)
     cycle_time_limit: float = Field(60.0, alias="CYCLE_TIME_LIMIT", gt=0)
     cycle_max_retries: int = Field(5, alias="CYCLE_MAX_RETRIES", ge=0)

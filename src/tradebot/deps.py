@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,6 +13,7 @@ from tradebot.context import AppContext
 from tradebot.db import transaction
 from tradebot.errors import Unauthorized
 from tradebot.models import User
+from tradebot.security import TokenClaims
 
 COOKIE_NAME = "tradebot_session"
 
@@ -42,17 +44,43 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(COOKIE_NAME)
 
 
-async def current_user(request: Request, ctx: ContextDep, session: SessionDep) -> User:
-    """The authenticated, active user; 401 otherwise."""
+@dataclass(frozen=True)
+class Identity:
+    """Who is calling, and with which token (streams end when that token is revoked)."""
+
+    user: User
+    claims: TokenClaims
+
+
+async def current_identity(request: Request, ctx: ContextDep, session: SessionDep) -> Identity:
+    """The authenticated, active user and their token's claims; 401 otherwise."""
     from tradebot.auth.service import authenticate_token
 
     token = request_token(request)
     if token is None:
         raise Unauthorized("not authenticated", headers={"WWW-Authenticate": "Bearer"})
-    user = await authenticate_token(ctx, session, token)
-    if user is None:
+    found = await authenticate_token(ctx, session, token)
+    if found is None:
         raise Unauthorized("invalid or expired token", headers={"WWW-Authenticate": "Bearer"})
-    return user
+    return Identity(*found)
+
+
+CurrentIdentity = Annotated[Identity, Depends(current_identity)]
+
+
+async def stream_identity(request: Request, ctx: ContextDep) -> Identity:
+    """`current_identity` for long-lived responses: its session closes before streaming, so
+    an open stream holds no database connection."""
+    async with ctx.sessions() as session:
+        return await current_identity(request, ctx, session)
+
+
+StreamIdentity = Annotated[Identity, Depends(stream_identity)]
+
+
+async def current_user(identity: CurrentIdentity) -> User:
+    """The authenticated, active user; 401 otherwise."""
+    return identity.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

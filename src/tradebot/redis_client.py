@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from tradebot.config import Settings
 
@@ -11,13 +11,18 @@ def make_redis(settings: Settings) -> Redis:
     """An asyncio Redis client for the configured URL (tcp or unix socket)."""
     settings.require_urls()
     assert settings.redis_url is not None
-    return Redis.from_url(
+    # A bounded pool that makes callers wait for a free connection under bursts (thousands
+    # of streams opening at once) instead of failing them.
+    pool = BlockingConnectionPool.from_url(
         settings.redis_url,
+        max_connections=settings.redis_pool_size,
+        timeout=10,
         decode_responses=True,
         socket_timeout=5,
         socket_connect_timeout=5,
         health_check_interval=30,
     )
+    return Redis(connection_pool=pool)
 
 
 class Keys:
@@ -38,8 +43,12 @@ class Keys:
     def events_channel(self, user_id: int) -> str:
         return f"{self.prefix}events:user:{user_id}"
 
-    def event_digest(self, key: str) -> str:
+    def last_event(self, key: str) -> str:
         return f"{self.prefix}events:last:{key}"
+
+    @property
+    def events_control(self) -> str:
+        return f"{self.prefix}events:control"
 
     @property
     def events_pattern(self) -> str:

@@ -231,8 +231,9 @@ async def test_worker_killed_mid_order_resumes_without_a_second_order(
         position_size_perc=None,
         check_interval_seconds=10,
     )
-    # The order executes, but its response hangs until the worker is dead.
-    fake.fail_next("POST /api/v3/order", "timeout", execute=True, delay=30)
+    # The order executes but its response is lost; the worker dies while it waits out the
+    # order's receive window before looking the order up.
+    fake.fail_next("POST /api/v3/order", "lost_response")
     worker = stack.worker()
     stack.beat()
     await alice.request("POST", f"/bots/{bot['id']}/start")

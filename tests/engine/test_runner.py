@@ -66,3 +66,21 @@ async def test_racing_deliveries_run_one_cycle(
     assert done == ids
     for i in ids:
         assert (await _state(ctx, i)).cycle_count == 1
+
+
+async def test_a_cycle_publishes_the_change_once(
+    alice: Api, ctx: AppContext, engine: EngineContext
+) -> None:
+    import json
+
+    bot = await alice.create_bot(timeframe="1m")
+    await alice.request("POST", f"/bots/{bot['id']}/start")
+    await run_batch(engine, [bot["id"]])
+    stream = ctx.keys.events_stream(alice.user_id)
+    events = [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]
+    assert [e["bot_id"] for e in events] == [bot["id"]]
+    assert events[0]["type"] == "state" and events[0]["status"] == "running"
+    # a second quiet cycle changes nothing a client shows: no second event
+    await make_due(ctx, bot["id"])
+    await run_batch(engine, [bot["id"]])
+    assert len(await ctx.redis.xrange(stream)) == 1

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.context import AppContext
 from tradebot.errors import Conflict, TooManyRequests, Unauthorized
+from tradebot.events.publisher import EventPublisher
 from tradebot.models import User
 from tradebot.security import TokenClaims, decode_token, hash_password, issue_token, verify_password
 from tradebot.users import repository as users
@@ -82,13 +83,15 @@ async def login(
     return issue_token(ctx.settings, user.id)
 
 
-async def authenticate_token(ctx: AppContext, session: AsyncSession, token: str) -> User | None:
-    """The active user a valid, unrevoked token belongs to."""
+async def authenticate_token(
+    ctx: AppContext, session: AsyncSession, token: str
+) -> tuple[User, TokenClaims] | None:
+    """The active user a valid, unrevoked token belongs to, with the token's claims."""
     claims = decode_token(ctx.settings, token)
     if claims is None or await ctx.redis.exists(ctx.keys.revoked_token(claims.jti)):
         return None
     user = await users.by_id(session, claims.user_id)
-    return user if user is not None and user.is_active else None
+    return (user, claims) if user is not None and user.is_active else None
 
 
 async def logout(ctx: AppContext, token: str | None) -> None:
@@ -99,3 +102,18 @@ async def logout(ctx: AppContext, token: str | None) -> None:
     ttl = int((claims.expires_at - datetime.now(UTC)).total_seconds()) + 1
     if ttl > 0:
         await ctx.redis.set(ctx.keys.revoked_token(claims.jti), "1", ex=ttl)
+    # Open status streams opened with this token end now, in every API process.
+    await EventPublisher(ctx.redis, ctx.keys).control({"type": "logout", "jti": claims.jti})
+
+
+async def deactivate(ctx: AppContext, session: AsyncSession, email: str) -> User | None:
+    """Deactivate an account: its tokens stop working and its open streams end."""
+    user = await users.by_email(session, email)
+    if user is None:
+        return None
+    user.is_active = False
+    await session.flush()
+    await EventPublisher(ctx.redis, ctx.keys).control(
+        {"type": "user_deactivated", "user_id": user.id}
+    )
+    return user

@@ -1,12 +1,12 @@
 """Publish bot state changes: a capped per-user Redis stream (for resume) plus Pub/Sub.
 
-Only real changes go out: the digest of the last event of each bot is kept in Redis, and an
-event equal to it is dropped, atomically, whichever worker process publishes.
+Only real changes go out: the last event of each bot is kept in Redis (streams use it for
+their snapshots), and an event equal to it is dropped, atomically, whichever worker process
+publishes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -15,12 +15,12 @@ from redis.asyncio import Redis
 from tradebot.redis_client import Keys
 
 STREAM_MAXLEN = 1000  # events kept per user for `Last-Event-ID` resume
-DIGEST_TTL = 7 * 24 * 3600
+LAST_EVENT_TTL = 7 * 24 * 3600
 
-# KEYS: digest, stream, channel. ARGV: digest, data, maxlen, ttl, user id.
+# KEYS: last event, stream, channel. ARGV: dedupe (1/0), data, maxlen, ttl, user id.
 _PUBLISH = """
-if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then return false end
-if ARGV[1] ~= '' then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4]) end
+if ARGV[1] == '1' and redis.call('GET', KEYS[1]) == ARGV[2] then return false end
+if ARGV[1] == '1' then redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[4]) end
 local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'data', ARGV[2])
 redis.call('PUBLISH', KEYS[3], cjson.encode({user_id = tonumber(ARGV[5]), id = id, data = ARGV[2]}))
 return id
@@ -44,14 +44,13 @@ class EventPublisher:
     ) -> str | None:
         """The new event's id, or None when `dedupe_key`'s last event was the same."""
         data = encode(event)
-        digest = hashlib.blake2b(data.encode(), digest_size=16).hexdigest() if dedupe_key else ""
         result = await self._script(
             keys=[
-                self.keys.event_digest(dedupe_key or "none"),
+                self.keys.last_event(dedupe_key or "none"),
                 self.keys.events_stream(user_id),
                 self.keys.events_channel(user_id),
             ],
-            args=[digest, data, STREAM_MAXLEN, DIGEST_TTL, user_id],
+            args=["1" if dedupe_key else "0", data, STREAM_MAXLEN, LAST_EVENT_TTL, user_id],
         )
         if result is None:
             return None
@@ -60,3 +59,14 @@ class EventPublisher:
     async def bot_state(self, user_id: int, bot_id: int, state: dict[str, Any]) -> str | None:
         """Publish a bot's state event if it differs from the last one published."""
         return await self.publish(user_id, {"type": "state", **state}, dedupe_key=f"bot:{bot_id}")
+
+    async def last_states(self, bot_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The last published state event of each bot that has one."""
+        if not bot_ids:
+            return {}
+        raw = await self.redis.mget([self.keys.last_event(f"bot:{b}") for b in bot_ids])
+        return {b: json.loads(v) for b, v in zip(bot_ids, raw, strict=True) if v}
+
+    async def control(self, message: dict[str, Any]) -> None:
+        """Tell every API process's streams about a logout or a deactivated user."""
+        await self.redis.publish(self.keys.events_control, encode(message))
