@@ -57,15 +57,30 @@ async def test_a_single_request_above_the_budget_still_passes_on_an_empty_window
     assert await gov.used() == 20
 
 
-async def test_header_raises_the_counter_never_lowers_it(redis: Redis, prefix: str) -> None:
-    gov = governor(redis, prefix, limit=6000)
+async def test_header_raises_the_counter_never_lowers_it(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    clock.now = 1_800_000_030.0  # halfway through a window
+    gov = governor(redis, prefix, limit=6000, clock=clock)
     await gov.reserve(10)
     await gov.observe(4000)
     assert await gov.used() == 4000
     await gov.observe(15)
     assert await gov.used() == 4000
     # Other processes see it: a fresh governor on another connection.
-    assert await governor(redis, prefix, limit=6000).used() == 4000
+    assert await governor(redis, prefix, limit=6000, clock=clock).used() == 4000
+
+
+async def test_a_header_just_after_the_window_turns_is_not_this_windows(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    clock.now = 1_800_000_060.5  # half a second into a new window
+    gov = governor(redis, prefix, limit=6000, clock=clock)
+    await gov.observe(5900)  # most likely the previous minute's figure
+    assert await gov.used() == 0
+    clock.now += 5
+    await gov.observe(5900)
+    assert await gov.used() == 5900
 
 
 async def test_ban_blocks_every_caller_until_it_expires(

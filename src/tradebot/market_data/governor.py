@@ -53,6 +53,10 @@ return redis.call('PTTL', KEYS[1])
 """
 
 
+# A weight header seen this soon after our window turned may belong to the previous minute.
+BOUNDARY_SECONDS = 2.0
+
+
 class WeightGovernor:
     """A shared per-minute weight budget; implements `tradebot.exchange.port.RequestBudget`."""
 
@@ -120,8 +124,14 @@ class WeightGovernor:
             waited += wait
 
     async def observe(self, used_weight: int) -> None:
-        """Raise this window's counter to at least what the exchange reports."""
-        key, _ = self._counter_key()
+        """Raise this window's counter to at least what the exchange reports.
+
+        Just after our window turns, the figure may still be the exchange's previous minute
+        (its clock and ours differ by a little): then it says nothing about this window.
+        """
+        key, left = self._counter_key()
+        if self.window - left < BOUNDARY_SECONDS:
+            return
         await self._observe(keys=[key], args=[int(used_weight), self._ttl_ms])
 
     async def ban(self, retry_after: float) -> None:
