@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     cycle_max_retries: int = Field(5, alias="CYCLE_MAX_RETRIES", ge=0)
     chain_max_countdown: int = Field(600, alias="CHAIN_MAX_COUNTDOWN", ge=10)
     lease_margin: float = Field(30.0, alias="LEASE_MARGIN_SECONDS", gt=0)
+    worker_stall_seconds: float = Field(30.0, alias="WORKER_STALL_SECONDS", gt=0)
 
     @property
     def lease_seconds(self) -> float:

@@ -380,9 +380,12 @@ async def test_cycles_resume_after_redis_restarts(
     alice: Api, ctx: AppContext, stack_factory: Callable[..., Stack], own_redis: Any
 ) -> None:
     server = own_redis()
-    stack = stack_factory(REDIS_URL=f"redis://127.0.0.1:{own_redis.port}/0")
-    stack.worker()
-    stack.beat()
+    stack = stack_factory(
+        REDIS_URL=f"redis://127.0.0.1:{own_redis.port}/0", WORKER_STALL_SECONDS="20"
+    )
+    # The whole supervised stack, as deployed: a worker whose consumer does not come back
+    # after the broker restarts exits (watchdog) and is started again.
+    stack.start("up", "--port", str(free_port()))
     bot = await alice.create_bot(**BUSY)
     await alice.request("POST", f"/bots/{bot['id']}/start")
     poke = poke_all(ctx, [bot["id"]])

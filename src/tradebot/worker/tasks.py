@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tradebot.engine import schedule
 from tradebot.engine.runner import BatchResult, run_batch
-from tradebot.worker import runtime
+from tradebot.worker import runtime, watchdog  # noqa: F401 - registers its signal handlers
 from tradebot.worker.celery_app import app
 
 log = logging.getLogger(__name__)
