@@ -81,3 +81,19 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     s = _settings(tmp_path)
     with pytest.raises(Exception, match="frozen"):
         s.api_port = 1  # type: ignore[misc]
+
+
+def test_the_example_env_file_loads_and_lists_every_setting(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    s = Settings(_env_file=example, TRADEBOT_DATA_DIR=tmp_path)  # type: ignore[call-arg]
+    assert s.database_url is None and s.cookie_secure is None and s.binance_base_url is None
+    assert s.jwt_secret is not None and s.jwt_secret.get_secret_value() == "change-me"
+    with pytest.raises(ConfigError):  # its placeholders never pass in production
+        finalize(Settings(_env_file=example, TRADEBOT_ENV="production", TRADEBOT_DATA_DIR=tmp_path))  # type: ignore[call-arg]
+    listed = {
+        line.split("=", 1)[0].strip()
+        for line in example.read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
+    assert aliases <= listed, sorted(aliases - listed)

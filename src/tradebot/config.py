@@ -103,10 +103,13 @@ class Settings(BaseSettings):
                 return "postgresql+asyncpg://" + v[len(prefix) :]
         return v
 
-    @field_validator("redis_url", "celery_broker_url")
+    @field_validator(
+        "redis_url", "celery_broker_url", "binance_base_url", "cookie_secure", mode="before"
+    )
     @classmethod
-    def _empty_is_none(cls, v: str | None) -> str | None:
-        return v or None
+    def _empty_is_none(cls, v: object) -> object:
+        """An empty value (as in a copied `.env.example`) means "not set"."""
+        return None if v == "" else v
 
     @property
     def is_dev(self) -> bool:
