@@ -61,7 +61,21 @@ class ScriptedSource:
         self.price = price if price is not None else Decimal(str(close))
 
 
-def golden_cross_closes(config: StrategyConfig) -> list[float]:
+# The API's default bot settings (EMA 9/21, RSI 14 at 30/70, stop 2 %, target 4 %).
+DEFAULT_CONFIG = StrategyConfig.from_mapping(
+    {
+        "ema_fast": 9,
+        "ema_slow": 21,
+        "rsi_period": 14,
+        "rsi_oversold": 30,
+        "rsi_overbought": 70,
+        "stop_loss_perc": "2",
+        "take_profit_perc": "4",
+    }
+)
+
+
+def golden_cross_closes(config: StrategyConfig = DEFAULT_CONFIG) -> list[float]:
     """Closes whose last candle is a golden cross with RSI below overbought."""
     closes = [100 - 0.2 * i for i in range(80)]
     value = closes[-1]

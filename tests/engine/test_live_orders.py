@@ -14,7 +14,6 @@ from tests.engine.conftest import expire_lease, make_due
 from tests.engine.scripted import ScriptedSource, golden_cross_closes
 from tests.fakes.binance import FakeBinance
 from tradebot.context import AppContext
-from tradebot.core.config import StrategyConfig
 from tradebot.engine import runner
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import run_batch
@@ -28,18 +27,7 @@ class Died(BaseException):
 @pytest.fixture
 def market(engine: EngineContext, fake: FakeBinance) -> ScriptedSource:
     """Candles with a golden cross at the end, and the fake's price equal to the script's."""
-    cfg = StrategyConfig.from_mapping(
-        {
-            "ema_fast": 9,
-            "ema_slow": 21,
-            "rsi_period": 14,
-            "rsi_oversold": 30,
-            "rsi_overbought": 70,
-            "stop_loss_perc": "2",
-            "take_profit_perc": "4",
-        }
-    )
-    closes = [c * 600 for c in golden_cross_closes(cfg)]
+    closes = [c * 600 for c in golden_cross_closes()]
     source = ScriptedSource(closes, Decimal(str(round(closes[-1], 2))))
     engine.exchanges._public[False] = source  # type: ignore[assignment]
     fake.set_price("BTCUSDT", source.price)

@@ -28,7 +28,6 @@ from tests.engine.scripted import golden_cross_closes
 from tests.fakes.binance import FakeBinance
 from tradebot.config import Settings
 from tradebot.context import AppContext
-from tradebot.core.config import StrategyConfig
 from tradebot.models import BotConfig, BotState, SimBalance, Trade
 from tradebot.worker.factory import make_celery
 
@@ -195,18 +194,7 @@ async def test_daily_limit_stops_a_running_bot(
 
 @pytest.fixture
 def fake_market(fake: FakeBinance) -> FakeBinance:
-    cfg = StrategyConfig.from_mapping(
-        {
-            "ema_fast": 9,
-            "ema_slow": 21,
-            "rsi_period": 14,
-            "rsi_oversold": 30,
-            "rsi_overbought": 70,
-            "stop_loss_perc": "2",
-            "take_profit_perc": "4",
-        }
-    )
-    closes = [round(c * 600, 2) for c in golden_cross_closes(cfg)]
+    closes = [round(c * 600, 2) for c in golden_cross_closes()]
     fake.set_closes("BTCUSDT", closes)
     fake.set_price("BTCUSDT", Decimal(str(closes[-1])))
     return fake

@@ -11,7 +11,6 @@ from tests.conftest import Api
 from tests.engine.conftest import make_due
 from tests.engine.scripted import ScriptedSource, golden_cross_closes
 from tradebot.context import AppContext
-from tradebot.core.config import StrategyConfig
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import run_batch
 from tradebot.models import BotConfig, BotState, SimBalance
@@ -32,18 +31,7 @@ async def _rows(ctx: AppContext, bot_id: int) -> tuple[BotConfig, BotState, dict
 
 @pytest.fixture
 def scripted(engine: EngineContext) -> ScriptedSource:
-    cfg = StrategyConfig.from_mapping(
-        {
-            "ema_fast": 9,
-            "ema_slow": 21,
-            "rsi_period": 14,
-            "rsi_oversold": 30,
-            "rsi_overbought": 70,
-            "stop_loss_perc": "2",
-            "take_profit_perc": "4",
-        }
-    )
-    closes = golden_cross_closes(cfg)
+    closes = golden_cross_closes()
     source = ScriptedSource(closes, Decimal(str(closes[-1])))
     engine.exchanges.demo = source  # type: ignore[assignment]
     return source
