@@ -28,6 +28,7 @@ async def add_trades(
             Trade(
                 bot_config_id=bot_id,
                 user_id=user_id,
+                venue="binance",
                 binance_order_id=f"order-{uuid.uuid4().hex}",
                 symbol="BTC/USDT",
                 side=side,

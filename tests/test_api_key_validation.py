@@ -97,3 +97,35 @@ async def test_foreign_key_is_404(api, ctx) -> None:  # type: ignore[no-untyped-
         await a.request("POST", "/api-keys", json={"api_key": "A" * 12, "secret_key": "B" * 12})
     ).json()
     assert (await b.request("POST", f"/api-keys/{created['id']}/validate")).status_code == 404
+
+
+async def test_validation_spends_the_engines_budget_for_that_host(  # type: ignore[no-untyped-def]
+    api, ctx, settings: Settings, tmp_path: Path
+) -> None:
+    """Binance limits weight per host: key checks and bots share one budget per host, and
+    live and testnet never share theirs."""
+    from tradebot.engine.context import EngineContext
+
+    client, fake = api
+    user = await signup(client)
+    key, secret = secret_marker("k"), secret_marker("s")
+    fake.add_account(key, secret, {"USDT": "1"})
+    created = (
+        await user.request("POST", "/api-keys", json={"api_key": key, "secret_key": secret})
+    ).json()
+    engine = EngineContext.create(engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url))
+    try:
+        assert await engine.governor.used() == 0
+        r = await user.request("POST", f"/api-keys/{created['id']}/validate")
+        assert r.status_code == 200, r.text
+        assert await engine.governor.used() == fake.used_weight() > 0
+    finally:
+        await engine.close()
+    real = EngineContext.create(engine_settings(settings, tmp_path))  # Binance's own hosts
+    try:
+        live, testnet = real.exchanges.budgets[False], real.exchanges.budgets[True]
+        assert live is real.governor
+        assert live._base.endswith("gov:binance@api.binance.com")  # type: ignore[attr-defined]
+        assert testnet._base.endswith("gov:binance@testnet.binance.vision")  # type: ignore[attr-defined]
+    finally:
+        await real.close()

@@ -122,7 +122,13 @@ async def test_start_and_stop(alice: Api) -> None:
 async def test_live_bot_needs_an_api_key_to_start(alice: Api) -> None:
     bot = await alice.create_bot(mode="live")
     r = await alice.request("POST", f"/bots/{bot['id']}/start")
-    assert r.status_code == 409 and "API key" in r.json()["detail"]
+    assert r.status_code == 422 and "API key" in r.json()["detail"]
+    assert r.json()["errors"] == [
+        {
+            "field": "api_key_id",
+            "reason": "a live bot needs an API key: add one under /api-keys first",
+        }
+    ]
     assert (await alice.request("GET", f"/bots/{bot['id']}")).json()["is_active"] is False
     await alice.create_key()
     assert (await alice.request("POST", f"/bots/{bot['id']}/start")).status_code == 200

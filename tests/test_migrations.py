@@ -102,7 +102,9 @@ def _schema(conn: Connection) -> dict[str, dict[str, object]]:
             "indexes": {
                 i["name"]: (tuple(i["column_names"]), i["unique"]) for i in insp.get_indexes(table)
             },
-            "uniques": {u["name"] for u in insp.get_unique_constraints(table)},
+            "uniques": {
+                u["name"]: tuple(u["column_names"]) for u in insp.get_unique_constraints(table)
+            },
             "fks": {
                 (tuple(f["constrained_columns"]), f["referred_table"])
                 for f in insp.get_foreign_keys(table)
@@ -128,10 +130,10 @@ async def test_upgrade_from_empty_downgrade_and_no_drift(services: tuple[str, st
         assert (("bot_config_id",), "bot_configs") in schema["trades"]["fks"]  # type: ignore[operator]
         assert (("id",), "bot_configs") in schema["bot_states"]["fks"]  # type: ignore[operator]
         assert "NUMERIC(38, 18)" in schema["trades"]["columns"]["price"]  # type: ignore[index]
-        assert any("binance_order_id" in str(v) for v in schema["trades"]["uniques"]) or any(  # type: ignore[attr-defined]
-            cols == ("binance_order_id",) and unique
-            for cols, unique in schema["trades"]["indexes"].values()  # type: ignore[attr-defined]
-        )
+        # Exchange order ids are unique per venue and symbol, not across them.
+        assert ("venue", "symbol", "binance_order_id") in schema["trades"]["uniques"].values()  # type: ignore[attr-defined]
+        assert ("binance_order_id",) not in schema["trades"]["uniques"].values()  # type: ignore[attr-defined]
+        assert (("position_key_id",), "api_keys") in schema["bot_states"]["fks"]  # type: ignore[operator]
         await migrate.run_async(url, "downgrade", "base")
         async with engine.connect() as conn:
             left = await conn.run_sync(lambda c: inspect(c).get_table_names())

@@ -47,7 +47,15 @@ async def http(server: tuple[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _next(events: AsyncIterator[ServerSentEvent], timeout: float = 5) -> ServerSentEvent:
-    return await asyncio.wait_for(anext(events), timeout)
+    """The next event, pings aside (httpx-sse yields a `: ping` comment as an empty message)."""
+
+    async def event() -> ServerSentEvent:
+        while True:
+            sse = await anext(events)
+            if sse.event != "message" or sse.data:
+                return sse
+
+    return await asyncio.wait_for(event(), timeout)
 
 
 def _publisher(ctx: AppContext) -> EventPublisher:
@@ -290,3 +298,31 @@ async def test_every_api_process_delivers_to_its_own_streams(ctx: AppContext) ->
 async def _ended(sub: Subscriber) -> None:
     while sub.ended is None:
         await asyncio.sleep(0.02)
+
+
+async def test_changes_made_through_the_api_reach_open_streams(http: httpx.AsyncClient) -> None:
+    """Start, stop, edit and delete publish like the engine's cycles do."""
+    user = await signup(http)
+    bot = await user.create_bot()
+    async with aconnect_sse(http, "GET", "/bots/status-stream", headers=user.headers) as source:
+        events = source.aiter_sse()
+        assert (await _next(events)).event == "snapshot"
+        await user.request("POST", f"/bots/{bot['id']}/start")
+        started = await _next(events)
+        assert started.event == "state" and json.loads(started.data)["status"] == "running"
+        await user.request("PATCH", f"/bots/{bot['id']}", json={"name": "renamed"})
+        assert json.loads((await _next(events)).data)["name"] == "renamed"
+        await user.request("POST", f"/bots/{bot['id']}/stop")
+        stopped = json.loads((await _next(events)).data)
+        assert stopped["status"] == "stopped" and stopped["stop_reason"] == "stopped_by_user"
+        assert (await user.request("DELETE", f"/bots/{bot['id']}")).status_code == 204
+        gone = await _next(events)
+        assert gone.event == "deleted" and json.loads(gone.data) == {
+            "type": "deleted",
+            "bot_id": bot["id"],
+        }
+        # nothing is published for a request that changed nothing
+        await user.request("POST", "/bots", json={"name": "x"})  # refused: 422
+        other = await user.create_bot()
+        created = await _next(events)
+        assert json.loads(created.data)["bot_id"] == other["id"]

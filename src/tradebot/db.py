@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import (
@@ -13,6 +14,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from tradebot.config import Settings
+
+log = logging.getLogger(__name__)
+_AFTER_COMMIT = "tradebot.after_commit"
 
 
 def make_engine(settings: Settings, *, role: str = "api", **kwargs: object) -> AsyncEngine:
@@ -33,13 +37,29 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` once `session`'s unit of work has committed, never if it rolls back.
+
+    For what must only be told once it is true, such as the state events of the live
+    streams; `transaction` runs the callbacks.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A unit of work: commit on success, roll back on any error."""
+    """A unit of work: commit on success, roll back on any error; then the `after_commit`
+    callbacks of a committed one."""
     async with sessions() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
             await session.rollback()
             raise
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            try:
+                await callback()
+            except Exception:  # what it reports is committed; a lost notice is not an error
+                log.warning("after-commit callback failed", exc_info=True)

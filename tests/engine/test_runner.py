@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -68,19 +69,30 @@ async def test_racing_deliveries_run_one_cycle(
         assert (await _state(ctx, i)).cycle_count == 1
 
 
-async def test_a_cycle_publishes_the_change_once(
+async def test_every_visible_change_is_published_once_whoever_makes_it(
     alice: Api, ctx: AppContext, engine: EngineContext
 ) -> None:
     import json
 
+    stream = ctx.keys.events_stream(alice.user_id)
+
+    async def published() -> list[dict[str, Any]]:
+        return [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]
+
     bot = await alice.create_bot(timeframe="1m")
     await alice.request("POST", f"/bots/{bot['id']}/start")
+    events = await published()
+    assert [(e["bot_id"], e["type"], e["status"]) for e in events] == [
+        (bot["id"], "state", "stopped"),
+        (bot["id"], "state", "running"),
+    ]
+    # the engine's cycle and the API share one "last event": a cycle that changes nothing a
+    # client shows (after the start the API published) adds nothing, a second one neither
     await run_batch(engine, [bot["id"]])
-    stream = ctx.keys.events_stream(alice.user_id)
-    events = [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]
-    assert [e["bot_id"] for e in events] == [bot["id"]]
-    assert events[0]["type"] == "state" and events[0]["status"] == "running"
-    # a second quiet cycle changes nothing a client shows: no second event
     await make_due(ctx, bot["id"])
     await run_batch(engine, [bot["id"]])
-    assert len(await ctx.redis.xrange(stream)) == 1
+    assert len(await published()) == 2
+    await alice.request("POST", f"/bots/{bot['id']}/stop")
+    last = (await published())[-1]
+    assert last["status"] == "stopped" and last["stop_reason"] == "stopped_by_user"
+    assert len(await published()) == 3

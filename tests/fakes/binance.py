@@ -310,7 +310,9 @@ class FakeBinance:
         self._faults: dict[str, deque[Fault]] = defaultdict(deque)
         self._weight_minute = 0
         self._weight_used = 0
-        self._ids = itertools.count(1)
+        # Binance numbers each symbol's orders (and trades) on its own: ids repeat across
+        # symbols, as they do across the live and testnet exchanges.
+        self._ids: defaultdict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._server = _Server((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
 
@@ -636,7 +638,7 @@ class FakeBinance:
                 fee, fee_asset = (cost * self.fee_rate).quantize(Decimal("1e-8")), spec.quote
                 bal[spec.base] = bal.get(spec.base, Decimal(0)) - qty
                 bal[spec.quote] = bal.get(spec.quote, Decimal(0)) + cost - fee
-            order_id, trade_id = next(self._ids), next(self._ids)
+            order_id, trade_id = next(self._ids[spec.symbol]), next(self._ids[spec.symbol])
             order = {
                 "symbol": spec.symbol,
                 "orderId": order_id,

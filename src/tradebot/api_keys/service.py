@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from tradebot.api_keys import repository
 from tradebot.context import AppContext
 from tradebot.errors import Conflict, NotFound
-from tradebot.models import ApiKey, BotConfig
+from tradebot.models import ApiKey, BotConfig, BotState
 from tradebot.schemas import decimal_text
 from tradebot.security import SecretBox
 
@@ -57,14 +58,29 @@ async def get(session: AsyncSession, user_id: int, key_id: int) -> ApiKey:
 
 
 async def delete(session: AsyncSession, user_id: int, key_id: int) -> None:
-    """Delete a key; refused while an active bot trades with it."""
+    """Delete a key; refused while a bot holds a position or an unresolved order on its
+    account, or while an active bot trades with it."""
     key = await get(session, user_id, key_id)
+    holder = await session.scalar(
+        select(BotState.id)
+        .join(BotConfig, BotConfig.id == BotState.id)
+        .where(BotConfig.user_id == user_id, BotState.position_key_id == key.id)
+        .order_by(BotState.id)
+        .limit(1)
+    )
+    if holder is not None:
+        raise Conflict(
+            f"bot {holder} holds a position (or an order not yet resolved) on this key's "
+            "account; close it before deleting the key"
+        )
     active = await session.scalars(
-        select(BotConfig).where(
+        select(BotConfig)
+        .where(
             BotConfig.user_id == user_id,
             BotConfig.is_active.is_(True),
             BotConfig.mode.in_(("live", "testnet")),
         )
+        .options(selectinload(BotConfig.state))
     )
     for bot in active:
         used = await key_for_bot(session, bot)
@@ -92,16 +108,11 @@ async def validate(
     """
     from tradebot.exchange.ccxt_adapter import CcxtAdapter
     from tradebot.exchange.errors import InvalidKey
-    from tradebot.market_data.governor import WeightGovernor
+    from tradebot.market_data.governor import exchange_budget
 
     key = await get(session, user_id, key_id)
     creds = decrypt(ctx.box, key)
-    budget = WeightGovernor(
-        ctx.redis,
-        prefix=ctx.settings.redis_key_prefix,
-        scope=f"binance-{mode}",
-        limit=ctx.settings.weight_per_minute,
-    )
+    budget = exchange_budget(ctx.redis, ctx.settings, sandbox=mode == "testnet")
     adapter = CcxtAdapter(
         api_key=creds.api_key,
         secret=creds.secret_key,
@@ -123,9 +134,14 @@ async def validate(
 
 
 async def key_for_bot(session: AsyncSession, bot: BotConfig) -> ApiKey | None:
-    """The key a bot trades with: its own choice, else the owner's default key."""
-    if bot.api_key_id is not None:
-        return await repository.get_for(session, bot.user_id, bot.api_key_id)
+    """The key a bot trades with (its state must be loaded).
+
+    The key whose account holds the bot's open position or unresolved order, whatever the
+    bot's settings say since; else the bot's own choice; else the owner's default key.
+    """
+    chosen = bot.state.position_key_id or bot.api_key_id
+    if chosen is not None:
+        return await repository.get_for(session, bot.user_id, chosen)
     return await repository.newest_for(session, bot.user_id)
 
 

@@ -116,11 +116,14 @@ async def logout(ctx: AppContext, token: str | None) -> None:
 
 
 async def deactivate(ctx: AppContext, session: AsyncSession, email: str) -> User | None:
-    """Deactivate an account: its tokens stop working and its open streams end."""
+    """Deactivate an account: its bots stop, its tokens stop working, its streams end."""
+    from tradebot.bots.service import stop_all
+
     user = await users.by_email(session, email)
     if user is None:
         return None
     user.is_active = False
+    await stop_all(ctx, session, user.id, "user_deactivated")
     await session.flush()
     await EventPublisher(ctx.redis, ctx.keys).control(
         {"type": "user_deactivated", "user_id": user.id}

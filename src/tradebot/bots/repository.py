@@ -17,8 +17,13 @@ def _owned(user_id: int):  # type: ignore[no-untyped-def]
     )
 
 
-async def list_for(session: AsyncSession, user_id: int) -> Sequence[BotConfig]:
-    result = await session.execute(_owned(user_id).order_by(BotConfig.id))
+async def list_for(
+    session: AsyncSession, user_id: int, *, lock: bool = False
+) -> Sequence[BotConfig]:
+    stmt = _owned(user_id).order_by(BotConfig.id)
+    if lock:
+        stmt = stmt.with_for_update()
+    result = await session.execute(stmt)
     return result.scalars().all()
 
 

@@ -13,9 +13,11 @@ router = APIRouter(prefix="/bots", tags=["bots"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=BotOut)
-async def create(body: BotCreate, user: CurrentUser, session: SessionDep) -> BotConfig:
+async def create(
+    body: BotCreate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+) -> BotConfig:
     """Create a bot (stopped)."""
-    return await service.create(session, user.id, body)
+    return await service.create(ctx, session, user.id, body)
 
 
 @router.get("", response_model=list[BotOut])
@@ -31,15 +33,17 @@ async def get_bot(bot_id: int, user: CurrentUser, session: SessionDep) -> BotCon
 
 
 @router.patch("/{bot_id}", response_model=BotOut)
-async def update(bot_id: int, body: BotUpdate, user: CurrentUser, session: SessionDep) -> BotConfig:
+async def update(
+    bot_id: int, body: BotUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+) -> BotConfig:
     """Change some fields of a bot."""
-    return await service.update(session, user.id, bot_id, body)
+    return await service.update(ctx, session, user.id, bot_id, body)
 
 
 @router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(bot_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def delete(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Response:
     """Delete a stopped bot; its trades are kept."""
-    await service.delete(session, user.id, bot_id)
+    await service.delete(ctx, session, user.id, bot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -52,13 +56,13 @@ async def start(
     background: BackgroundTasks,
 ) -> BotConfig:
     """Start a bot: its first cycle is enqueued at once, then it runs every interval."""
-    bot = await service.start(session, user.id, bot_id)
+    bot = await service.start(ctx, session, user.id, bot_id)
     # After the commit (which precedes the response), so the cycle finds the bot running.
     background.add_task(ctx.tasks.send_cycle, bot.id)
     return bot
 
 
 @router.post("/{bot_id}/stop", response_model=BotOut)
-async def stop(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+async def stop(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BotConfig:
     """Stop a bot."""
-    return await service.stop(session, user.id, bot_id)
+    return await service.stop(ctx, session, user.id, bot_id)

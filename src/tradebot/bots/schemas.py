@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -101,6 +101,29 @@ REQUIRED_FIELDS = frozenset(
 )
 
 
+class PendingOrderOut(OutSchema):
+    """An order sent to the exchange whose outcome is not recorded yet (the next cycle
+    looks it up); while one exists the bot's symbol, mode and key cannot change."""
+
+    client_order_id: str
+    symbol: str | None
+    side: str
+    reason: str | None
+    since: datetime
+
+    @classmethod
+    def from_state(cls, pending: dict[str, Any] | None) -> PendingOrderOut | None:
+        if not pending:
+            return None
+        return cls(
+            client_order_id=str(pending["client_order_id"]),
+            symbol=pending.get("symbol"),
+            side=str(pending.get("side", "")),
+            reason=pending.get("reason"),
+            since=datetime.fromtimestamp(float(pending.get("announced_at", 0)), UTC),
+        )
+
+
 class BotStateOut(OutSchema):
     status: str
     in_position: bool
@@ -117,7 +140,12 @@ class BotStateOut(OutSchema):
     last_trade_at: datetime | None
     last_error_message: str | None
     stop_reason: str | None
+    pending_order: PendingOrderOut | None
     last_updated_at: datetime
+
+    _pending = field_validator("pending_order", mode="before")(
+        classmethod(lambda cls, v: PendingOrderOut.from_state(v) if isinstance(v, dict) else v)
+    )
 
 
 class BotOut(OutSchema):

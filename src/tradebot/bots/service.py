@@ -1,4 +1,7 @@
-"""Bot configuration and start/stop, for the owner only."""
+"""Bot configuration and start/stop, for the owner only.
+
+Every change is published to the owner's live streams once it commits.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from tradebot.api_keys import repository as api_keys
 from tradebot.api_keys.service import key_for_bot
 from tradebot.bots import repository, rules
 from tradebot.bots.schemas import REQUIRED_FIELDS, BotCreate, BotUpdate
-from tradebot.errors import Conflict, NotFound, invalid
+from tradebot.context import AppContext
+from tradebot.errors import Conflict, InvalidInput, NotFound, invalid
+from tradebot.events import notify
 from tradebot.models import BotConfig, BotState
 
 # Changing these under an open position would orphan it.
@@ -41,7 +46,9 @@ def _validate(values: dict[str, Any]) -> None:
         raise invalid(errors)
 
 
-async def create(session: AsyncSession, user_id: int, body: BotCreate) -> BotConfig:
+async def create(
+    ctx: AppContext, session: AsyncSession, user_id: int, body: BotCreate
+) -> BotConfig:
     """A new, stopped bot with its state."""
     values = body.model_dump()
     _validate(values)
@@ -50,22 +57,38 @@ async def create(session: AsyncSession, user_id: int, body: BotCreate) -> BotCon
     bot.state = BotState(status="stopped")
     session.add(bot)
     await session.flush()
+    notify.bot_changed(session, ctx.publisher, bot)
     return bot
 
 
-async def update(session: AsyncSession, user_id: int, bot_id: int, body: BotUpdate) -> BotConfig:
+def _position_guard(bot: BotConfig, changes: dict[str, Any]) -> None:
+    """Fields that would orphan an open position or an unresolved order cannot change."""
+    st = bot.state
+    if not st.has_position_or_order:
+        return
+    moved = [k for k in POSITION_BOUND_FIELDS if k in changes and changes[k] != getattr(bot, k)]
+    if not moved:
+        return
+    if st.pending_order is not None:
+        why = (
+            f"an order ({st.pending_order.get('side', '?')}) was sent and its outcome is not "
+            "known yet; start the bot to resolve it"
+        )
+    else:
+        why = "the bot holds a position; close it first"
+    raise Conflict(f"cannot change {', '.join(moved)}: {why}", field=moved[0])
+
+
+async def update(
+    ctx: AppContext, session: AsyncSession, user_id: int, bot_id: int, body: BotUpdate
+) -> BotConfig:
     """Apply a partial change; the merged config must satisfy every rule."""
     bot = await get(session, user_id, bot_id, lock=True)
     changes = body.model_dump(exclude_unset=True)
     nulls = sorted(k for k, v in changes.items() if v is None and k in REQUIRED_FIELDS)
     if nulls:
         raise invalid([{"field": k, "reason": "may not be null"} for k in nulls])
-    if bot.state.in_position:
-        moved = [k for k in POSITION_BOUND_FIELDS if k in changes and changes[k] != getattr(bot, k)]
-        if moved:
-            raise Conflict(
-                f"cannot change {', '.join(moved)} while the bot holds a position", field=moved[0]
-            )
+    _position_guard(bot, changes)
     merged = {c.key: getattr(bot, c.key) for c in BotConfig.__table__.columns}
     merged.update(changes)
     _validate(merged)
@@ -73,24 +96,36 @@ async def update(session: AsyncSession, user_id: int, bot_id: int, body: BotUpda
         await _check_key_owner(session, user_id, changes["api_key_id"])
     for key, value in changes.items():
         setattr(bot, key, value)
+    if bot.is_active:
+        await _require_key(session, bot)  # e.g. a running demo bot switched to live
     await session.flush()
+    notify.bot_changed(session, ctx.publisher, bot)
     return bot
 
 
-async def delete(session: AsyncSession, user_id: int, bot_id: int) -> None:
+async def delete(ctx: AppContext, session: AsyncSession, user_id: int, bot_id: int) -> None:
     """Delete a stopped bot; its trades stay in the history."""
     bot = await get(session, user_id, bot_id, lock=True)
     if bot.is_active:
         raise Conflict("stop the bot before deleting it")
     await session.delete(bot)
     await session.flush()
+    notify.bot_deleted(session, ctx.publisher, user_id, bot_id)
 
 
-async def start(session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
+async def _require_key(session: AsyncSession, bot: BotConfig) -> None:
+    """Live and testnet bots cannot run without an API key: 422 naming it."""
+    if bot.needs_api_key and await key_for_bot(session, bot) is None:
+        raise InvalidInput(
+            f"a {bot.mode} bot needs an API key: add one under /api-keys first",
+            field="api_key_id",
+        )
+
+
+async def start(ctx: AppContext, session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
     """Mark the bot active and running; live/testnet bots need an API key."""
     bot = await get(session, user_id, bot_id, lock=True)
-    if bot.needs_api_key and await key_for_bot(session, bot) is None:
-        raise Conflict(f"a {bot.mode} bot needs an API key: add one under /api-keys first")
+    await _require_key(session, bot)
     if not bot.is_active or bot.state.status != "running":
         bot.is_active = True
         st = bot.state
@@ -100,16 +135,35 @@ async def start(session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
         st.next_run_at = datetime.now(UTC)
         st.queued_until = None
         await session.flush()
+        notify.bot_changed(session, ctx.publisher, bot)
     return bot
 
 
-async def stop(session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
+def _halt(bot: BotConfig, reason: str) -> bool:
+    """Mark the bot inactive and stopped; False when it already was."""
+    if not bot.is_active and bot.state.status == "stopped":
+        return False
+    bot.is_active = False
+    bot.state.status = "stopped"
+    bot.state.stop_reason = reason
+    bot.state.next_run_at = None
+    return True
+
+
+async def stop(ctx: AppContext, session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
     """Mark the bot inactive and stopped."""
     bot = await get(session, user_id, bot_id, lock=True)
-    if bot.is_active or bot.state.status != "stopped":
-        bot.is_active = False
-        bot.state.status = "stopped"
-        bot.state.stop_reason = "stopped_by_user"
-        bot.state.next_run_at = None
+    if _halt(bot, "stopped_by_user"):
         await session.flush()
+        notify.bot_changed(session, ctx.publisher, bot)
     return bot
+
+
+async def stop_all(ctx: AppContext, session: AsyncSession, user_id: int, reason: str) -> int:
+    """Stop every bot of a user (as a manual stop does); returns how many were stopped."""
+    bots = await repository.list_for(session, user_id, lock=True)
+    stopped = [b for b in bots if _halt(b, reason)]
+    await session.flush()
+    for bot in stopped:
+        notify.bot_changed(session, ctx.publisher, bot)
+    return len(stopped)

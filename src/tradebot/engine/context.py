@@ -7,32 +7,31 @@ from dataclasses import dataclass
 from tradebot.config import Settings
 from tradebot.context import AppContext
 from tradebot.engine.exchanges import Exchanges
-from tradebot.events.publisher import EventPublisher
 from tradebot.market_data.cache import MarketData
-from tradebot.market_data.governor import WeightGovernor
+from tradebot.market_data.governor import WeightGovernor, exchange_budget
 
 
 @dataclass
 class EngineContext(AppContext):
     market_data: MarketData
-    governor: WeightGovernor
+    governor: WeightGovernor  # live Binance's budget (testnet has its own, in `exchanges`)
     exchanges: Exchanges
-    publisher: EventPublisher
 
     @classmethod
     def create(cls, settings: Settings, role: str = "worker") -> EngineContext:
         base = AppContext.create(settings, role=role)
-        governor = WeightGovernor(
-            base.redis, prefix=settings.redis_key_prefix, limit=settings.weight_per_minute
-        )
+        budgets = {
+            sandbox: exchange_budget(base.redis, settings, sandbox=sandbox)
+            for sandbox in (False, True)
+        }
+        governor = budgets[False]
         return cls(
             **vars(base),
             market_data=MarketData(
                 base.redis, prefix=settings.redis_key_prefix, ticker_ttl=settings.ticker_ttl
             ),
             governor=governor,
-            exchanges=Exchanges(settings, governor),
-            publisher=EventPublisher(base.redis, base.keys),
+            exchanges=Exchanges(settings, budgets),
         )
 
     async def close(self) -> None:

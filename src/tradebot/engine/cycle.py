@@ -25,7 +25,7 @@ from tradebot.core.signals import Action
 from tradebot.core.strategy import PositionState, TradingStrategy
 from tradebot.core.types import Fill, MarketRules, Side
 from tradebot.engine.daily import DailyLimits, is_new_day, unrealized_pnl
-from tradebot.exchange.errors import OrderStatusUnknown
+from tradebot.exchange.errors import ExchangeError, OrderStatusUnknown, TemporaryError
 from tradebot.exchange.port import ExchangePort
 from tradebot.models import BotConfig, BotState
 
@@ -70,10 +70,12 @@ class CycleOutcome:
     unrealized_pnl: Decimal = ZERO
     balances: dict[str, Decimal] | None = None  # simulated accounts only
     price: Decimal = ZERO
+    position_key_id: int | None = None  # the API key whose account holds the position
 
 
-# Commits `pending_order` for this bot (fenced on its lease) before an order is sent.
-AnnounceOrder = Callable[[dict[str, Any] | None], Awaitable[None]]
+# Commits `pending_order` and the bot's order counter (fenced on its lease) before an order
+# is sent; `None` withdraws an announcement whose order the exchange refused.
+AnnounceOrder = Callable[[dict[str, Any] | None, int], Awaitable[None]]
 
 
 def _net_quantity(fill: Fill, rules: MarketRules) -> Decimal:
@@ -106,6 +108,7 @@ class BotCycle:
         fills: FillModel,
         entry_cost: Decimal | None,
         announce: AnnounceOrder,
+        key_id: int | None = None,
     ) -> None:
         self.cfg = config
         self.state = state
@@ -116,6 +119,7 @@ class BotCycle:
         self.fee_rate = fills.fee_rate
         self.entry_cost = entry_cost  # quote spent on the open position, fees included
         self.announce = announce
+        self.key_id = key_id  # the API key of a live or testnet account
         self.strategy = TradingStrategy(StrategyConfig.from_object(config))
         self.limits = DailyLimits.from_object(config)
         self.cycle_key = state.cycle_count + 1
@@ -123,30 +127,42 @@ class BotCycle:
 
     # -- orders --------------------------------------------------------------------------
 
-    def _cid(self, leg: str) -> str:
-        return client_order_id(self.cfg.id, self.cycle_key, leg)
-
     async def _order(self, side: Side, quantity: Decimal, leg: str, reason: str) -> Fill:
-        cid = self._cid(leg)
         simulated = self.ex.capabilities.simulated
-        if not simulated:
+        if simulated:
+            # Simulated fills exist only once their cycle commits (which counts the cycle).
+            cid = client_order_id(self.cfg.id, self.cycle_key, leg)
+        else:
+            # Numbered by the bot's announced orders: an id is never used twice, whatever
+            # happened to an earlier order or to the bot's settings.
+            seq = self.state.orders_announced + 1
+            cid = client_order_id(self.cfg.id, f"o{seq}", leg)
             await self.announce(
                 {
                     "client_order_id": cid,
+                    "symbol": self.cfg.symbol,
                     "side": side.value,
                     "leg": leg,
                     "reason": reason,
                     "announced_at": self.now.timestamp(),
-                }
+                },
+                seq,
             )
-        fill = await self.ex.create_market_order(
-            self.cfg.symbol,
-            side,
-            quantity=quantity,
-            client_order_id=cid,
-            check_existing=not simulated and self.state.retry_count > 0,
-        )
-        return fill
+            self.state.orders_announced = seq
+        try:
+            return await self.ex.create_market_order(
+                self.cfg.symbol,
+                side,
+                quantity=quantity,
+                client_order_id=cid,
+                check_existing=not simulated and self.state.retry_count > 0,
+            )
+        except ExchangeError as refused:
+            if not simulated and not isinstance(refused, TemporaryError):
+                # Refused outright (funds, filters, key): the order does not exist, so
+                # nothing is left pending for the next cycle (or the user) to resolve.
+                await self.announce(None, self.state.orders_announced)
+            raise
 
     def _record_entry(self, fill: Fill, decided: PositionState, reason: str) -> None:
         rules = self.view.rules
@@ -206,7 +222,8 @@ class BotCycle:
         pending = self.state.pending_order
         if not pending:
             return False
-        fill = await self.ex.fetch_order_by_client_id(self.cfg.symbol, pending["client_order_id"])
+        symbol = pending.get("symbol", self.cfg.symbol)  # where it was sent
+        fill = await self.ex.fetch_order_by_client_id(symbol, pending["client_order_id"])
         if fill is None:
             age = self.now.timestamp() - float(pending.get("announced_at", 0))
             if age < PENDING_SETTLE_SECONDS:
@@ -298,6 +315,8 @@ class BotCycle:
         pos = self.out.position
         view = self.view
         self.out.price = view.price
+        if pos.in_position and not self.ex.capabilities.simulated:
+            self.out.position_key_id = self.key_id
         self.out.unrealized_pnl = (
             unrealized_pnl(pos.entry_price, pos.quantity, view.price, self.fee_rate)
             if pos.in_position

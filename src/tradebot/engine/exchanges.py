@@ -24,12 +24,21 @@ def market_id(mode: str, exchange: str) -> str:
     return f"{exchange}-testnet" if mode == "testnet" else exchange
 
 
+def venue(mode: str, exchange: str) -> str:
+    """Where a mode's orders execute (their ids are unique per venue and symbol only)."""
+    if mode in SIMULATED_MODES:
+        return mode
+    return f"{exchange}-testnet" if mode == "testnet" else exchange
+
+
 class Exchanges:
     """Per-process factory: one demo market, one public ccxt client per endpoint."""
 
-    def __init__(self, settings: Settings, budget: RequestBudget | None) -> None:
+    def __init__(
+        self, settings: Settings, budgets: Mapping[bool, RequestBudget] | None = None
+    ) -> None:
         self.settings = settings
-        self.budget = budget
+        self.budgets = dict(budgets or {})  # per host: {sandbox: budget}
         self.fills = FillModel(settings.sim_fee_rate, settings.sim_slippage_bps)
         self.demo = DemoSource(
             DemoMarket(seed=settings.demo_seed),
@@ -47,7 +56,7 @@ class Exchanges:
                 sandbox=sandbox,
                 base_url=self.settings.binance_base_url,
                 timeout=self.settings.exchange_timeout,
-                budget=self.budget,
+                budget=self.budgets.get(sandbox),
             )
         return self._public[sandbox]
 
@@ -64,7 +73,7 @@ class Exchanges:
             sandbox=mode == "testnet",
             base_url=self.settings.binance_base_url,
             timeout=self.settings.exchange_timeout,
-            budget=self.budget,
+            budget=self.budgets.get(mode == "testnet"),
         )
 
     async def close(self) -> None:

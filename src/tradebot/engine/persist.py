@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.engine.cycle import CycleOutcome
+from tradebot.engine.exchanges import venue
 from tradebot.engine.schedule import fenced
 from tradebot.models import BotConfig, BotState, SimBalance, Trade
 
@@ -65,6 +66,7 @@ def state_values(
         "last_run_at": now,
         "next_run_at": next_run_at,
         "cycle_count": bot.state.cycle_count + 1,  # the lease guarantees nobody else moved it
+        "position_key_id": outcome.position_key_id,
     }
 
 
@@ -91,12 +93,14 @@ async def save_outcome(
             .values(is_active=False)
             .execution_options(synchronize_session=False)
         )
+    where = venue(bot.mode, bot.exchange)
     for t in outcome.trades:
         f = t.fill
         session.add(
             Trade(
                 bot_config_id=bot.id,
                 user_id=bot.user_id,
+                venue=where,
                 binance_order_id=f.order_id,
                 symbol=bot.symbol,
                 side=f.side.value,

@@ -7,6 +7,7 @@ so one bot's failure never touches another's writes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -46,6 +48,9 @@ from tradebot.models import BotConfig, BotState, Trade
 
 log = logging.getLogger(__name__)
 Market = tuple[str, str, str, str]
+# The task's time is up (Celery's soft limit, or the cancellation that follows it): these
+# end the whole batch, never one bot's cycle.
+INTERRUPTED = (SoftTimeLimitExceeded, asyncio.CancelledError)
 
 
 @dataclass
@@ -111,6 +116,26 @@ async def run_batch(
     result.skipped = [b for b in bot_ids if b not in claimed]
     if not claimed:
         return result
+    try:
+        await _run_claimed(ctx, claimed, token, result)
+    except INTERRUPTED:
+        # Give back the leases of the bots not yet done, so they are due again at once
+        # instead of when their leases expire.
+        finished = {*result.done, *result.failed, *result.retry, *result.skipped}
+        unfinished = [b for b in claimed if b not in finished]
+        log.warning("batch interrupted; %d bots released undone", len(unfinished))
+        try:
+            async with ctx.sessions.begin() as session:
+                await schedule.release(session, unfinished, token)
+        except Exception:
+            log.exception("could not release the leases; they expire by themselves")
+        raise
+    return result
+
+
+async def _run_claimed(
+    ctx: EngineContext, claimed: dict[int, datetime], token: str, result: BatchResult
+) -> None:
     extras: dict[int, _Prepared] = {}
     broken: list[tuple[BotConfig, Exception]] = []
     async with ctx.sessions() as session:
@@ -132,6 +157,8 @@ async def run_batch(
         for market, members in by_market.items():
             try:
                 view = await market_view(ctx, market)
+            except INTERRUPTED:
+                raise
             except Exception as exc:  # the whole market failed: every member retries or errors
                 for bot in members:
                     await _fail(ctx, bot, exc, token, result)
@@ -143,7 +170,6 @@ async def run_batch(
                 if hold is not None:
                     holds.append(hold)
         await _write_holds(ctx, session, holds, token, result)
-    return result
 
 
 Hold = tuple[BotConfig, CycleOutcome, datetime, datetime]
@@ -158,6 +184,8 @@ async def _write_holds(
     try:
         async with session.begin():
             written = await save_holds(session, holds, token)
+    except INTERRUPTED:
+        raise
     except Exception as exc:
         for bot, *_ in holds:
             await _fail(ctx, bot, exc, token, result)
@@ -245,12 +273,16 @@ async def _cycle_one(
     else:
         exchange = ctx.exchanges.account(bot.mode, prep.credentials)
 
-    async def announce(pending: dict[str, Any] | None) -> None:
+    key_id = prep.credentials.key_id if prep.credentials is not None else None
+
+    async def announce(pending: dict[str, Any] | None, seq: int) -> None:
+        # The order's account holds the position from now on (see `key_for_bot`).
+        holder = key_id if pending is not None or bot.state.in_position else None
         async with session.begin():
             done = await session.execute(
                 update(BotState)
                 .where(schedule.fenced(bot.id, token))
-                .values(pending_order=pending)
+                .values(pending_order=pending, orders_announced=seq, position_key_id=holder)
                 .execution_options(synchronize_session=False)
             )
             if done.rowcount != 1:  # type: ignore[attr-defined]
@@ -267,6 +299,7 @@ async def _cycle_one(
             fills=ctx.exchanges.fills,
             entry_cost=prep.entry_cost,
             announce=announce,
+            key_id=key_id,
         )
         outcome = await cycle.run()
         following = next_run(due_at, now, bot.check_interval_seconds)
@@ -285,6 +318,8 @@ async def _cycle_one(
         log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
         result.skipped.append(bot.id)
         return None
+    except INTERRUPTED:
+        raise
     except Exception as exc:
         await _fail(ctx, bot, exc, token, result)
         return None

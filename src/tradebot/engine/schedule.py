@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from tradebot.models import BotConfig, BotState
+from tradebot.models import BotConfig, BotState, User
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,16 @@ async def mark_due(
 async def claim(
     session: AsyncSession, bot_ids: Sequence[int], *, lease_ttl: float, token: str
 ) -> dict[int, datetime]:
-    """Take the lease of every due, free, active bot among `bot_ids`: {bot_id: due_at}."""
+    """Take the lease of every due, free, active bot of an active user among `bot_ids`:
+    {bot_id: due_at}."""
     if not bot_ids:
         return {}
-    active = select(BotConfig.id).where(BotConfig.id.in_(bot_ids), BotConfig.is_active.is_(True))
+    active = (
+        select(BotConfig.id)
+        .join(User, User.id == BotConfig.user_id)
+        # A deactivated account's bots never trade, whatever their own flags say.
+        .where(BotConfig.id.in_(bot_ids), BotConfig.is_active.is_(True), User.is_active.is_(True))
+    )
     stmt = (
         update(BotState)
         .where(

@@ -25,11 +25,26 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 256  # events a stream may fall behind before it is resynchronised
 
 
+# Event types a stream forwards under their own SSE event name.
+EVENT_KINDS = frozenset({"state", "deleted"})
+
+
 @dataclass(frozen=True)
 class Event:
     id: str
     data: str  # JSON text of the event
     bot_id: int | None
+    kind: str = "state"  # the SSE event name: `state`, or `deleted` for a deleted bot
+
+    @classmethod
+    def parse(cls, event_id: str, data: str) -> Event:
+        """An event as published (`tradebot.events.publisher`): its bot and kind read once."""
+        try:
+            body = json.loads(data)
+            bot_id, kind = body.get("bot_id"), body.get("type")
+        except (TypeError, ValueError, AttributeError):
+            bot_id, kind = None, None
+        return cls(event_id, data, bot_id, kind if kind in EVENT_KINDS else "state")
 
 
 @dataclass(eq=False)
@@ -144,12 +159,7 @@ class EventHub:
         subs = self.by_user.get(int(body.get("user_id", -1)))
         if not subs:
             return
-        data = str(body["data"])
-        try:
-            bot_id = json.loads(data).get("bot_id")
-        except (TypeError, ValueError, AttributeError):
-            bot_id = None
-        event = Event(str(body["id"]), data, bot_id)
+        event = Event.parse(str(body["id"]), str(body["data"]))
         for sub in list(subs):
             sub.offer(event)
 

@@ -67,6 +67,10 @@ class EventPublisher:
         raw = await self.redis.mget([self.keys.last_event(f"bot:{b}") for b in bot_ids])
         return {b: json.loads(v) for b, v in zip(bot_ids, raw, strict=True) if v}
 
+    async def forget(self, bot_id: int) -> None:
+        """Drop a deleted bot's last event."""
+        await self.redis.delete(self.keys.last_event(f"bot:{bot_id}"))
+
     async def control(self, message: dict[str, Any]) -> None:
         """Tell every API process's streams about a logout or a deactivated user."""
         await self.redis.publish(self.keys.events_control, encode(message))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,18 @@ def _num(value: Decimal | None) -> str | None:
 
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def _pending(order: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a client shows of an order whose outcome is not recorded yet."""
+    if not order:
+        return None
+    since = datetime.fromtimestamp(float(order.get("announced_at", 0)), UTC)
+    return {
+        "side": order.get("side"),
+        "client_order_id": order.get("client_order_id"),
+        "since": since.isoformat(),
+    }
 
 
 def display_status(config: BotConfig, state: BotState) -> str:
@@ -55,8 +67,18 @@ def state_event(
         "last_trade_at": _time(state.last_trade_at),
         "last_error_message": state.last_error_message,
         "stop_reason": state.stop_reason,
+        "pending_order": _pending(state.pending_order),
     }
     if state.in_position:
         event["price"] = _num(price)
         event["open_pnl"] = _num(unrealized)
+    return event
+
+
+def with_last_price(event: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """`event` with the latest price and open P&L of `previous` (the bot's last published
+    event) while both are in a position: only the engine's cycles know the price."""
+    if event["in_position"] and previous and previous.get("in_position"):
+        event["price"] = previous.get("price")
+        event["open_pnl"] = previous.get("open_pnl")
     return event

@@ -16,7 +16,7 @@ from sse_starlette.event import ServerSentEvent
 from tradebot.context import AppContext
 from tradebot.events.hub import Event, EventHub, Subscriber
 from tradebot.events.publisher import STREAM_MAXLEN, EventPublisher
-from tradebot.events.snapshot import state_event
+from tradebot.events.snapshot import state_event, with_last_price
 from tradebot.models import BotConfig
 from tradebot.security import TokenClaims
 
@@ -94,13 +94,8 @@ class StatusStream:
         last = await self.publisher.last_states([b.id for b in self.bots])
         payload = []
         for bot in self.bots:
-            event = state_event(bot, bot.state)
-            previous = last.get(bot.id, {})
-            if event["in_position"] and previous.get("in_position"):
-                # The latest price and open P&L come from the engine's last event.
-                event["price"] = previous.get("price")
-                event["open_pnl"] = previous.get("open_pnl")
-            payload.append(event)
+            # The latest price and open P&L come from the engine's last event.
+            payload.append(with_last_price(state_event(bot, bot.state), last.get(bot.id)))
         data = json.dumps({"bots": payload}, separators=(",", ":"), default=str)
         return ServerSentEvent(
             data=data, event="snapshot", id=_id_text(self.cursor), retry=RETRY_MS
@@ -117,9 +112,7 @@ class StatusStream:
         entries = await self.ctx.redis.xrange(stream, min=f"({_id_text(since)}")
         events = []
         for entry_id, fields in entries or []:
-            data = str((fields or {}).get("data", "{}"))
-            bot = json.loads(data).get("bot_id")
-            events.append(Event(str(entry_id), data, bot))
+            events.append(Event.parse(str(entry_id), str((fields or {}).get("data", "{}"))))
         return events
 
     def _wanted(self, event: Event) -> bool:
@@ -133,7 +126,7 @@ class StatusStream:
 
     def _emit(self, event: Event) -> ServerSentEvent:
         self.cursor = parse_id(event.id) or self.cursor
-        return ServerSentEvent(data=event.data, event="state", id=event.id)
+        return ServerSentEvent(data=event.data, event=event.kind, id=event.id)
 
     async def events(self, sub: Subscriber) -> AsyncIterator[ServerSentEvent]:
         """The stream: resume or snapshot, then live changes until the client leaves."""

@@ -85,6 +85,17 @@ class MarketsSnapshot:
             setattr(exchange, name, value)
 
 
+# Where ccxt's Binance sends spot REST calls, live and testnet (its `urls["api"]`/`["test"]`).
+BINANCE_HOSTS = {False: "api.binance.com", True: "testnet.binance.vision"}
+
+
+def api_host(*, sandbox: bool, base_url: str | None) -> str:
+    """The host a client made by `make_client` talks to: each host has its own weight limit."""
+    if base_url:
+        return urlsplit(base_url).netloc or base_url
+    return BINANCE_HOSTS[sandbox]
+
+
 def make_client(
     *,
     api_key: str | None,

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from tradebot.config import Settings
+from tradebot.exchange.ccxt_client import api_host
 from tradebot.exchange.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -150,3 +152,16 @@ class WeightGovernor:
         key, _ = self._counter_key()
         raw = await self._redis.get(key)
         return int(raw) if raw is not None else 0
+
+
+def exchange_budget(redis: Redis, settings: Settings, *, sandbox: bool) -> WeightGovernor:
+    """The weight budget of the Binance host that live (or, with `sandbox`, testnet) calls
+    reach. Binance limits per host and IP, so every caller of a host (the engine's bots, key
+    validation in the API) shares one budget, and live and testnet never share theirs."""
+    host = api_host(sandbox=sandbox, base_url=settings.binance_base_url)
+    return WeightGovernor(
+        redis,
+        prefix=settings.redis_key_prefix,
+        scope=f"binance@{host}",
+        limit=settings.weight_per_minute,
+    )

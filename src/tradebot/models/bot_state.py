@@ -85,5 +85,19 @@ class BotState(Base):
     stop_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # An order sent to the exchange whose outcome is not yet recorded (exactly-once).
     pending_order: Mapped[dict[str, Any] | None] = mapped_column(JSONB, nullable=True)
+    # Orders announced over the bot's life: client order ids are made from it, so they never
+    # repeat, whatever happens to the bot's settings between cycles.
+    orders_announced: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    # The API key whose account holds the open position or the pending order: the position
+    # stays on that account even when the user's default key changes (and the key cannot be
+    # deleted meanwhile).
+    position_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id"), nullable=True, index=True
+    )
+
+    @property
+    def has_position_or_order(self) -> bool:
+        """An open position or an order whose outcome is not recorded yet."""
+        return self.in_position or self.pending_order is not None
 
     config: Mapped[BotConfig] = relationship(back_populates="state")

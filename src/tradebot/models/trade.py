@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tradebot.models.base import Base, Money, MoneyOpt
@@ -23,6 +32,11 @@ class Trade(Base):
         Index("ix_trades_bot_config_id_timestamp_id", "bot_config_id", "timestamp", "id"),
         CheckConstraint("side IN ('BUY', 'SELL')", name="side"),
         CheckConstraint("order_type IN ('MARKET', 'LIMIT')", name="order_type"),
+        # Exchange order ids are unique per venue and symbol only (Binance numbers each
+        # symbol's orders on its own; testnet and simulated accounts have their own ids).
+        UniqueConstraint(
+            "venue", "symbol", "binance_order_id", name="uq_trades_venue_symbol_order_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -30,7 +44,9 @@ class Trade(Base):
         ForeignKey("bot_configs.id", ondelete="SET NULL"), nullable=True, index=True
     )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    binance_order_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # Where the order was executed: binance, binance-testnet, paper or demo.
+    venue: Mapped[str] = mapped_column(String(32))
+    binance_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     symbol: Mapped[str] = mapped_column(String(32))
     side: Mapped[str] = mapped_column(String(4))  # BUY | SELL
     order_type: Mapped[str] = mapped_column(

@@ -17,6 +17,7 @@ from typing import Any
 
 from celery import Task
 from celery.signals import worker_process_shutdown
+from celery.utils.time import get_exponential_backoff_interval
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
@@ -35,50 +36,70 @@ def _close_process(**_: Any) -> None:
     runtime.shutdown()
 
 
+def _countdown(wait: float) -> float | None:
+    """`wait` if the broker can hold a task that long, else None: past CHAIN_MAX_COUNTDOWN
+    (far below the Redis broker's visibility timeout, beyond which a waiting task is
+    delivered twice) the dispatcher takes the bot when it is due again."""
+    return wait if wait <= runtime.context().settings.chain_max_countdown else None
+
+
 def _follow_up(result: BatchResult) -> None:
     """Retries for bots that hit temporary errors; chain mode: the next cycle of each bot."""
     for bot_id, wait in result.retry.items():
-        run_bot_strategy_cycle.apply_async((bot_id,), countdown=wait)
+        countdown = _countdown(wait)
+        if countdown is not None:
+            run_bot_strategy_cycle.apply_async((bot_id,), countdown=countdown)
     ctx = runtime.context()
     if ctx.settings.scheduler_mode != "chain":
         return
     now = datetime.now(UTC)
     for bot_id, at in result.next_runs.items():
-        delay = max(0.0, (at - now).total_seconds())
-        if delay <= ctx.settings.chain_max_countdown:
+        delay = _countdown(max(0.0, (at - now).total_seconds()))
+        if delay is not None:
             run_bot_strategy_cycle.apply_async((bot_id,), countdown=delay)
 
 
 # Infrastructure failures (database or Redis unreachable) retry the whole task with backoff;
 # nothing was written, since every write is one transaction fenced on the bot's lease.
 INFRA_ERRORS = (OSError, DBAPIError, RedisError)
-RETRY = {
-    "autoretry_for": INFRA_ERRORS,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
-}
+INFRA_MAX_RETRIES = 8
 
 
-@app.task(name=CYCLE_TASK, bind=True, **RETRY)
-def run_bot_strategy_cycle(self: Task, bot_config_id: int) -> None:
+def _run_batch(task: Task, bot_ids: list[int], token: str | None) -> BatchResult:
+    """One cycle per due bot of `bot_ids` under lease `token`; after an infrastructure
+    failure the task is retried with the same token, so it re-claims at once the leases it
+    still holds instead of waiting for them to expire."""
+    token = token or schedule.new_token()
+    try:
+        return runtime.run(run_batch(runtime.context(), bot_ids, token=token))
+    except INFRA_ERRORS as exc:
+        wait = get_exponential_backoff_interval(2, task.request.retries, 60, full_jitter=True)
+        raise task.retry(
+            exc=exc,
+            kwargs={**(task.request.kwargs or {}), "token": token},
+            countdown=wait,
+            max_retries=INFRA_MAX_RETRIES,
+        ) from exc
+
+
+@app.task(name=CYCLE_TASK, bind=True)
+def run_bot_strategy_cycle(self: Task, bot_config_id: int, token: str | None = None) -> None:
     """One cycle of one bot (seed steps 1-12)."""
-    ctx = runtime.context()
-    result = runtime.run(run_batch(ctx, [bot_config_id]))
+    result = _run_batch(self, [bot_config_id], token)
     wait = result.retry.pop(bot_config_id, None)
     _follow_up(result)
-    if wait is not None:
+    countdown = None if wait is None else _countdown(wait)
+    if countdown is not None:
         # A temporary exchange error: the bot stays due; its retry count in the database
         # bounds the attempts (CYCLE_MAX_RETRIES), after which it stops in status error.
-        raise self.retry(countdown=wait, max_retries=ctx.settings.cycle_max_retries + 1)
+        settings = runtime.context().settings
+        raise self.retry(kwargs={}, countdown=countdown, max_retries=settings.cycle_max_retries + 1)
 
 
-@app.task(name=BATCH_TASK, **RETRY)
-def run_bot_batch(bot_ids: list[int]) -> None:
+@app.task(name=BATCH_TASK, bind=True)
+def run_bot_batch(self: Task, bot_ids: list[int], token: str | None = None) -> None:
     """One cycle for each due bot among `bot_ids` (bots of one market)."""
-    ctx = runtime.context()
-    result = runtime.run(run_batch(ctx, bot_ids))
-    _follow_up(result)
+    _follow_up(_run_batch(self, bot_ids, token))
 
 
 async def _dispatch() -> int:
