@@ -4,8 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+# CHECKS=no runs the suite alone (CI lints and type-checks once for both stacks).
+CHECKS ?= yes
 
-.PHONY: run test test-fast lint typecheck migrate bench clean install
+.PHONY: run test test-embedded test-fast lint typecheck migrate bench clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,12 +22,19 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/tradebot up
 
-## Lint, type-check and run every test, slow end-to-end and fault suites included.
+## Lint, type-check and run every test, slow end-to-end and fault suites included, on the
+## stack TRADEBOT_TEST_STACK names (default `services`: 127.0.0.1, embedded where none answers).
 test: $(STAMP)
+ifneq ($(CHECKS),no)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+endif
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+## Every test on the embedded PostgreSQL + Redis that `make run` starts, even when others answer.
+test-embedded:
+	$(MAKE) test TRADEBOT_TEST_STACK=embedded CHECKS=no
 
 ## Everything but the slow suites, for editing.
 test-fast: $(STAMP)

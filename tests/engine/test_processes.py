@@ -7,7 +7,7 @@ the fake Binance server running in this process.
 from __future__ import annotations
 
 import asyncio
-import socket
+import os
 import subprocess
 import time
 import uuid
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -23,15 +23,17 @@ from sqlalchemy import select, text
 
 from tests.conftest import Api, free_port, secret_marker
 from tests.engine.conftest import make_due
-from tests.engine.processes import Stack, redis_server_binary, stack_env
+from tests.engine.processes import OwnRedis, Stack, stack_env
 from tests.engine.scripted import golden_cross_closes
 from tests.fakes.binance import FakeBinance
+from tests.stack import RunStack, reachable, require_in_ci
 from tradebot.config import Settings
 from tradebot.context import AppContext
 from tradebot.models import BotConfig, BotState, SimBalance, Trade
 from tradebot.worker.factory import make_celery
 
 pytestmark = pytest.mark.slow
+DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672"
 
 # Settings that make a demo bot trade often: short averages, a narrow RSI band.
 BUSY = {
@@ -325,52 +327,18 @@ async def _all_ran(ctx: AppContext, ids: list[int]) -> bool:
 
 
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """A Redis server of this test's own, which the test may kill and start again."""
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(
-            [
-                redis_server_binary(),
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        procs.append(proc)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-        return proc
-
-    start.port = port  # type: ignore[attr-defined]
-    yield start
-    for p in procs:
-        p.kill()
-        p.wait(5)
+def own_redis(run_stack: RunStack, tmp_path: Path) -> Iterator[OwnRedis]:
+    """A Redis server of this test's own, of the kind the run's stack uses."""
+    server = OwnRedis(embedded=run_stack.embedded_redis, data_dir=tmp_path)
+    yield server
+    server.stop()
 
 
 async def test_cycles_resume_after_redis_restarts(
-    alice: Api, ctx: AppContext, stack_factory: Callable[..., Stack], own_redis: Any
+    alice: Api, ctx: AppContext, stack_factory: Callable[..., Stack], own_redis: OwnRedis
 ) -> None:
-    server = own_redis()
-    stack = stack_factory(
-        REDIS_URL=f"redis://127.0.0.1:{own_redis.port}/0", WORKER_STALL_SECONDS="20"
-    )
+    server = own_redis.start()
+    stack = stack_factory(REDIS_URL=own_redis.url, WORKER_STALL_SECONDS="20")
     # The whole supervised stack, as deployed: a worker whose consumer does not come back
     # after the broker restarts exits (watchdog) and is started again.
     stack.start("up", "--port", str(free_port()))
@@ -382,7 +350,7 @@ async def test_cycles_resume_after_redis_restarts(
     server.kill()
     server.wait(5)
     await asyncio.sleep(3)
-    own_redis()  # empty: queued messages, cache and locks are gone
+    own_redis.start()  # empty: queued messages, cache and locks are gone
     n = await cycles(ctx, bot["id"])
     await wait_until(
         lambda: _grew(ctx, bot["id"], n + 1), 90, "cycles after the restart", stack, poke
@@ -423,6 +391,10 @@ async def test_chain_lost_with_its_worker_is_recovered_by_the_dispatcher(
 
 @pytest.fixture
 def rabbit_vhost() -> Iterator[str]:
+    """A vhost of this test's own on the RabbitMQ at TEST_AMQP_URL (default 127.0.0.1:5672)."""
+    base = os.environ.get("TEST_AMQP_URL", DEFAULT_AMQP).rstrip("/")
+    if not reachable(base, 5672):
+        require_in_ci(f"no RabbitMQ answers at {urlsplit(base).netloc.rpartition('@')[2]}")
     name = f"tradebot-test-{uuid.uuid4().hex[:8]}"
     try:
         subprocess.run(
@@ -435,8 +407,8 @@ def rabbit_vhost() -> Iterator[str]:
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"RabbitMQ is needed for this test: {exc}")
-    yield f"amqp://guest:guest@127.0.0.1:5672/{name}"
+        pytest.fail(f"RabbitMQ answers but rabbitmqctl cannot add a vhost: {exc}")
+    yield f"{base}/{name}"
     subprocess.run(["rabbitmqctl", "delete_vhost", name], capture_output=True, timeout=60)
 
 

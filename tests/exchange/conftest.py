@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -14,8 +13,6 @@ from tests.conftest import secret_marker
 from tests.fakes.binance import FakeBinance
 from tradebot.exchange import markets_cache
 from tradebot.exchange.ccxt_adapter import CcxtAdapter
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 class Account:
@@ -74,8 +71,9 @@ async def adapter(make_adapter: AdapterFactory) -> CcxtAdapter:
 
 
 @pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL, decode_responses=True)
+async def redis(services: tuple[str, str]) -> AsyncIterator[Redis]:
+    """A connection to the run's Redis."""
+    client = Redis.from_url(services[1], decode_responses=True)
     yield client
     await client.aclose()
 

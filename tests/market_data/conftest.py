@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 from redis.asyncio import Redis
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
 
 @pytest.fixture
-async def redis_factory() -> AsyncIterator[Callable[[], Redis]]:
-    """Separate Redis connections, as separate worker processes would have."""
+async def redis_factory(services: tuple[str, str]) -> AsyncIterator[Callable[[], Redis]]:
+    """Separate connections to the run's Redis, as separate worker processes would have."""
     clients: list[Redis] = []
 
     def make(decode: bool = True) -> Redis:
-        client = Redis.from_url(REDIS_URL, decode_responses=decode)
+        client = Redis.from_url(services[1], decode_responses=decode)
         clients.append(client)
         return client
 
