@@ -107,9 +107,11 @@ def worker(concurrency: int = 2, pool: str = "prefork") -> None:
     """Run a Celery worker alone."""
     settings = _settings()
     _require_urls(settings)
+    from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
-    from tradebot.worker.factory import queue_name
+    from tradebot.worker.factory import DISPATCH_TASK, queue_name
 
+    demote_task_lines(DISPATCH_TASK)
     celery.worker_main(
         [
             "worker",
@@ -129,8 +131,11 @@ def beat() -> None:
     """Run the Celery Beat scheduler alone (one per installation)."""
     settings = _settings()
     _require_urls(settings)
+    from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
+    from tradebot.worker.factory import DISPATCH_TASK
 
+    demote_task_lines(DISPATCH_TASK)
     celery.start(["beat", "--loglevel=INFO"])
 
 
