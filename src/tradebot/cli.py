@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -90,16 +90,26 @@ def api(host: HostOpt = None, port: PortOpt = None, workers: int = 1) -> None:
     _require_urls(settings)
     import uvicorn
 
-    uvicorn.run(
-        "tradebot.app:create_app",
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run("tradebot.app:create_app", **uvicorn_options(settings, workers))
+
+
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    """How `tradebot api` runs uvicorn (besides the app itself).
+
+    Forwarded headers are believed only from FORWARDED_ALLOW_IPS: uvicorn's own default
+    trusts 127.0.0.1, which lets any local client choose its address.
+    """
+    proxies = settings.trusted_proxies
+    return {
+        "factory": True,
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "workers": workers,
+        "log_config": None,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+        "timeout_graceful_shutdown": 10,
+    }
 
 
 @app.command()
