@@ -49,11 +49,26 @@ def _settings() -> Settings:
     return settings
 
 
-def _require_urls(settings: Settings) -> None:
-    from tradebot.config import ConfigError
+def _require_urls(settings: Settings, attach: bool = False) -> Settings:
+    """The settings, with DATABASE_URL and REDIS_URL set; exit with a clear message if not.
 
+    `attach`: when they are not configured, use the embedded services of a `tradebot up`
+    running on the same data directory (for the administrative commands).
+    """
+    from tradebot.config import ConfigError, get_settings
+
+    if attach and settings.embedded:
+        from tradebot.supervisor import running_services
+
+        found = running_services(settings.data_dir.resolve())
+        missing = {k: v for k, v in found.items() if not os.environ.get(k)}
+        if missing:
+            os.environ.update(missing)
+            get_settings.cache_clear()
+            settings = _settings()
+            typer.echo("using the embedded services of the running `tradebot up`", err=True)
     try:
-        settings.require_urls()
+        return settings.require_urls()
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -152,8 +167,7 @@ def beat() -> None:
 @app.command()
 def migrate(revision: str = "head") -> None:
     """Bring the database schema up to date."""
-    settings = _settings()
-    _require_urls(settings)
+    settings = _require_urls(_settings(), attach=True)
     from tradebot import migrate as mig
 
     mig.upgrade(str(settings.database_url), revision)
@@ -163,8 +177,7 @@ def migrate(revision: str = "head") -> None:
 @app.command("deactivate-user")
 def deactivate_user(email: str) -> None:
     """Deactivate an account: its tokens stop working and its open streams end."""
-    settings = _settings()
-    _require_urls(settings)
+    settings = _require_urls(_settings(), attach=True)
     found = asyncio.run(_deactivate(settings, email))
     if not found:
         typer.echo(f"no user with email {email}", err=True)
@@ -203,6 +216,8 @@ def rotate_keys() -> None:
     from tradebot.config import Settings, load_generated_secrets, save_generated_secrets
 
     settings = _settings()
+    # Not the running `up`'s services: its processes hold the old key alone and could not
+    # read what this re-encrypts.
     _require_urls(settings)
     from cryptography.fernet import Fernet
 

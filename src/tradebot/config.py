@@ -195,8 +195,12 @@ def load_generated_secrets(data_dir: Path) -> dict[str, str]:
 
 def save_generated_secrets(data_dir: Path, values: dict[str, str]) -> None:
     """Write secrets with mode 0600, atomically."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / SECRETS_FILE
+    save_json_0600(data_dir / SECRETS_FILE, values)
+
+
+def save_json_0600(path: Path, values: dict[str, str]) -> None:
+    """Write `values` as JSON readable by the owner alone, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
