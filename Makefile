@@ -4,8 +4,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
+ARGS ?= --help
 
-.PHONY: run test test-fast lint typecheck migrate bench clean install
+.PHONY: run test test-fast lint typecheck migrate cli backtest bench clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +41,14 @@ typecheck: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/tradebot migrate
+
+## The command line, which lives in .venv/bin: make cli ARGS='deactivate-user me@example.com'.
+cli: $(STAMP)
+	$(BIN)/tradebot $(ARGS)
+
+## A backtest: make backtest ARGS='--demo BTC/USDT --timeframe 1h --bars 5000 --out reports/demo'.
+backtest: $(STAMP)
+	$(BIN)/tradebot backtest $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/backtest.py
