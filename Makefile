@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 # CHECKS=no runs the suite alone (CI lints and type-checks once for both stacks).
 CHECKS ?= yes
+ARGS ?= --help
 
-.PHONY: run test test-embedded test-fast lint typecheck migrate bench clean install
+.PHONY: run test test-embedded test-fast lint typecheck migrate cli backtest bench clean install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +50,14 @@ typecheck: $(STAMP)
 
 migrate: $(STAMP)
 	$(BIN)/tradebot migrate
+
+## The command line, which lives in .venv/bin: make cli ARGS='deactivate-user me@example.com'.
+cli: $(STAMP)
+	$(BIN)/tradebot $(ARGS)
+
+## A backtest: make backtest ARGS='--demo BTC/USDT --timeframe 1h --bars 5000 --out reports/demo'.
+backtest: $(STAMP)
+	$(BIN)/tradebot backtest $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/backtest.py

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tradebot.config import ConfigError, Settings, finalize
+from tradebot.config import ConfigError, Settings, finalize, get_settings
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:
@@ -97,3 +97,37 @@ def test_the_example_env_file_loads_and_lists_every_setting(tmp_path: Path) -> N
     }
     aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
     assert aliases <= listed, sorted(aliases - listed)
+
+
+@pytest.mark.parametrize(
+    ("value", "trusted"),
+    [
+        ("", []),
+        (" 127.0.0.1 , 10.0.0.0/8,::1 ", ["127.0.0.1", "10.0.0.0/8", "::1"]),
+        ("*", ["*"]),
+    ],
+)
+def test_forwarded_allow_ips(tmp_path: Path, value: str, trusted: list[str]) -> None:
+    assert _settings(tmp_path, FORWARDED_ALLOW_IPS=value).trusted_proxies == trusted
+
+
+@pytest.mark.parametrize("value", ["127.0.0.l", "10.0.0.1/8", "127.0.0.1,*", "proxy.internal"])
+def test_forwarded_allow_ips_refuses_what_uvicorn_would_never_match(
+    tmp_path: Path, value: str
+) -> None:
+    with pytest.raises(ValueError, match="is not an IP address or network"):
+        _settings(tmp_path, FORWARDED_ALLOW_IPS=value)
+
+
+def test_an_invalid_setting_names_the_setting_not_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("API_PORT", "not-a-port-3f9a")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="API_PORT") as err:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert "not-a-port-3f9a" not in str(err.value)

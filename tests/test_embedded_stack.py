@@ -18,8 +18,9 @@ from tests.conftest import free_port, secret_marker
 pytestmark = pytest.mark.slow
 
 
-def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
+def _env() -> dict[str, str]:
+    """The environment of a new user: no services, no secrets configured."""
+    return {
         k: v
         for k, v in os.environ.items()
         if k
@@ -30,8 +31,26 @@ def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
             "JWT_SECRET",
             "ENCRYPTION_KEYS",
             "TRADEBOT_ENV",
+            "TRADEBOT_DATA_DIR",
+            "FORWARDED_ALLOW_IPS",
         }
     }
+
+
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = _env() | {"TRADEBOT_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "tradebot.cli", *args],
+        env=env,
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = _env()
     env["LOG_LEVEL"] = "DEBUG"
     fh = log.open("ab")
     return subprocess.Popen(
@@ -52,11 +71,24 @@ def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
+UP_LINE = "tradebot is up: "
+
+
 def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 90) -> None:
+    """Wait for the `up` line (this run's), then the API must answer at once; then /ready."""
+    seen = log.read_text().count(UP_LINE)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while log.read_text().count(UP_LINE) == seen:
         if proc.poll() is not None:
             raise AssertionError(f"tradebot up exited early:\n{log.read_text()[-4000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no up line in {timeout}s:\n{log.read_text()[-4000:]}")
+        time.sleep(0.05)
+    try:
+        assert httpx.get(f"{base}/health", timeout=2).status_code == 200
+    except httpx.HTTPError as exc:
+        raise AssertionError(f"up was printed before the API answered: {exc!r}") from None
+    while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
                 return
@@ -124,10 +156,21 @@ def test_up_persists_across_restart(tmp_path: Path) -> None:
             r = c.post("/bots", headers=auth, json=body)
             assert r.status_code == 201
             bot_id = r.json()["id"]
+            # An administrative command finds the embedded services of the running `up`.
+            other = {"email": "other@example.com", "password": password}
+            assert c.post("/auth/register", json=other).status_code == 201
+            other_token = c.post("/auth/login", json=other).json()["access_token"]
+            r = _cli(data_dir, "deactivate-user", "other@example.com")
+            assert r.returncode == 0, r.stderr
+            assert "embedded services of the running" in r.stderr
+            me = c.get("/users/me", headers={"Authorization": f"Bearer {other_token}"})
+            assert me.status_code == 401
     finally:
         code = _stop(proc, signal.SIGTERM)
     assert code == 0, log.read_text()[-3000:]
     assert _leftovers(data_dir) == []
+    assert not (data_dir / "running.json").exists()
+    assert _cli(data_dir, "deactivate-user", "other@example.com").returncode == 2
     assert (data_dir / "secrets.json").stat().st_mode & 0o777 == 0o600
 
     proc = _start(data_dir, port, log)

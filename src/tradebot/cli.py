@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -49,11 +49,26 @@ def _settings() -> Settings:
     return settings
 
 
-def _require_urls(settings: Settings) -> None:
-    from tradebot.config import ConfigError
+def _require_urls(settings: Settings, attach: bool = False) -> Settings:
+    """The settings, with DATABASE_URL and REDIS_URL set; exit with a clear message if not.
 
+    `attach`: when they are not configured, use the embedded services of a `tradebot up`
+    running on the same data directory (for the administrative commands).
+    """
+    from tradebot.config import ConfigError, get_settings
+
+    if attach and settings.embedded:
+        from tradebot.supervisor import running_services
+
+        found = running_services(settings.data_dir.resolve())
+        missing = {k: v for k, v in found.items() if not os.environ.get(k)}
+        if missing:
+            os.environ.update(missing)
+            get_settings.cache_clear()
+            settings = _settings()
+            typer.echo("using the embedded services of the running `tradebot up`", err=True)
     try:
-        settings.require_urls()
+        return settings.require_urls()
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -90,16 +105,26 @@ def api(host: HostOpt = None, port: PortOpt = None, workers: int = 1) -> None:
     _require_urls(settings)
     import uvicorn
 
-    uvicorn.run(
-        "tradebot.app:create_app",
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
-    )
+    uvicorn.run("tradebot.app:create_app", **uvicorn_options(settings, workers))
+
+
+def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
+    """How `tradebot api` runs uvicorn (besides the app itself).
+
+    Forwarded headers are believed only from FORWARDED_ALLOW_IPS: uvicorn's own default
+    trusts 127.0.0.1, which lets any local client choose its address.
+    """
+    proxies = settings.trusted_proxies
+    return {
+        "factory": True,
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "workers": workers,
+        "log_config": None,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+        "timeout_graceful_shutdown": 10,
+    }
 
 
 @app.command()
@@ -107,9 +132,11 @@ def worker(concurrency: int = 2, pool: str = "prefork") -> None:
     """Run a Celery worker alone."""
     settings = _settings()
     _require_urls(settings)
+    from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
-    from tradebot.worker.factory import queue_name
+    from tradebot.worker.factory import DISPATCH_TASK, queue_name
 
+    demote_task_lines(DISPATCH_TASK)
     celery.worker_main(
         [
             "worker",
@@ -129,16 +156,18 @@ def beat() -> None:
     """Run the Celery Beat scheduler alone (one per installation)."""
     settings = _settings()
     _require_urls(settings)
+    from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
+    from tradebot.worker.factory import DISPATCH_TASK
 
+    demote_task_lines(DISPATCH_TASK)
     celery.start(["beat", "--loglevel=INFO"])
 
 
 @app.command()
 def migrate(revision: str = "head") -> None:
     """Bring the database schema up to date."""
-    settings = _settings()
-    _require_urls(settings)
+    settings = _require_urls(_settings(), attach=True)
     from tradebot import migrate as mig
 
     mig.upgrade(str(settings.database_url), revision)
@@ -148,8 +177,7 @@ def migrate(revision: str = "head") -> None:
 @app.command("deactivate-user")
 def deactivate_user(email: str) -> None:
     """Deactivate an account: its tokens stop working and its open streams end."""
-    settings = _settings()
-    _require_urls(settings)
+    settings = _require_urls(_settings(), attach=True)
     found = asyncio.run(_deactivate(settings, email))
     if not found:
         typer.echo(f"no user with email {email}", err=True)
@@ -188,6 +216,8 @@ def rotate_keys() -> None:
     from tradebot.config import Settings, load_generated_secrets, save_generated_secrets
 
     settings = _settings()
+    # Not the running `up`'s services: its processes hold the old key alone and could not
+    # read what this re-encrypts.
     _require_urls(settings)
     from cryptography.fernet import Fernet
 

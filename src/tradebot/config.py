@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values shipped in `.env.example`; refusing them outside dev mode stops a copied example
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)
     cors_origins: str = Field("", alias="CORS_ORIGINS")
     cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
+    # Proxies whose X-Forwarded-For/-Proto the API believes (IPs or networks, comma-separated).
+    # Empty: none, so a client's address is its connection's and no client can choose its own
+    # (the login lockout and the health rate limit count per address).
+    forwarded_allow_ips: str = Field("", alias="FORWARDED_ALLOW_IPS")
 
     login_max_failures: int = Field(5, alias="LOGIN_MAX_FAILURES", ge=1)
     login_max_failures_per_ip: int = Field(20, alias="LOGIN_MAX_FAILURES_PER_IP", ge=1)
@@ -111,6 +116,27 @@ class Settings(BaseSettings):
         """An empty value (as in a copied `.env.example`) means "not set"."""
         return None if v == "" else v
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, v: str) -> str:
+        """IP addresses and networks as uvicorn reads them, or `*` alone (trust everyone)."""
+        # uvicorn takes anything else for a literal that never matches: a typo would silently
+        # trust nobody (or, for a misplaced `*`, not everyone).
+        items = [item.strip() for item in v.split(",") if item.strip()]
+        if items == ["*"]:
+            return "*"
+        for item in items:
+            try:
+                ipaddress.ip_network(item)  # strict, as uvicorn: no host bits in a network
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return ",".join(items)
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """FORWARDED_ALLOW_IPS as a list; empty when no proxy is trusted."""
+        return self.forwarded_allow_ips.split(",") if self.forwarded_allow_ips else []
+
     @property
     def is_dev(self) -> bool:
         return self.env == "dev"
@@ -169,8 +195,12 @@ def load_generated_secrets(data_dir: Path) -> dict[str, str]:
 
 def save_generated_secrets(data_dir: Path, values: dict[str, str]) -> None:
     """Write secrets with mode 0600, atomically."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / SECRETS_FILE
+    save_json_0600(data_dir / SECRETS_FILE, values)
+
+
+def save_json_0600(path: Path, values: dict[str, str]) -> None:
+    """Write `values` as JSON readable by the owner alone, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -237,4 +267,12 @@ def finalize(settings: Settings) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, secrets filled in."""
-    return finalize(Settings())  # type: ignore[call-arg]
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        # Name each setting and what is wrong with it, never the value (it may be a secret).
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(problems) from None
+    return finalize(settings)

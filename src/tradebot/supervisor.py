@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.client import HTTPException
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from tradebot.config import Settings
+import psutil
+
+from tradebot.config import Settings, save_json_0600
 from tradebot.embedded import EmbeddedPostgres, EmbeddedRedis
 
 log = logging.getLogger("tradebot.up")
 STOP_TIMEOUT = 20.0
 MAX_RESTARTS = 5  # within RESTART_WINDOW seconds, then `up` gives up
 RESTART_WINDOW = 60.0
+RUNNING_FILE = "running.json"  # the URLs of the embedded services while `up` runs
+API_START_TIMEOUT = 120.0
+# A wildcard bind address is reached on the loopback address of its family.
+LOCAL_FOR_ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Stack:
             Child("beat", [*cli, "beat"]),
         ]
         self._stopping = False
+        self._stop_requested = False
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -79,6 +93,11 @@ class Stack:
         if self.redis is not None:
             env["REDIS_URL"] = self.redis.start()
             log.info("embedded Redis running in %s", self.redis.db_file.parent)
+        if self.postgres is not None or self.redis is not None:
+            # Other commands on this data directory (`tradebot deactivate-user`, ...) find them.
+            running = {"pid": str(os.getpid())}
+            running |= {k: env[k] for k in ("DATABASE_URL", "REDIS_URL")}
+            save_json_0600(self.data_dir / RUNNING_FILE, running)
         return env
 
     def stop(self) -> None:
@@ -90,38 +109,74 @@ class Stack:
         deadline = time.monotonic() + STOP_TIMEOUT
         for child in self.children:
             child.wait(deadline)
+        (self.data_dir / RUNNING_FILE).unlink(missing_ok=True)
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:
             self.postgres.stop()
         log.info("stopped")
 
+    @property
+    def url(self) -> str:
+        """Where a user on this machine reaches the API."""
+        host = LOCAL_FOR_ANY.get(self.settings.api_host, self.settings.api_host)
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.settings.api_port}"
+
     def run(self, env: dict[str, str]) -> int:
         """Start the children and restart any that dies, until a signal asks to stop."""
-        stop_requested = False
+        self._stop_requested = False
 
         def _on_signal(signum: int, _frame: object) -> None:
-            nonlocal stop_requested
-            stop_requested = True
+            self._stop_requested = True
 
         signal.signal(signal.SIGINT, _on_signal)
         signal.signal(signal.SIGTERM, _on_signal)
+        if _accepts(self.url):
+            _say(f"tradebot did not start: something already listens on {self.url}")
+            return 1
         for child in self.children:
             child.start(env)
-        url = f"http://{self.settings.api_host}:{self.settings.api_port}"
-        print(f"tradebot is up: {url}  (API docs: {url}/docs; Ctrl+C stops)", flush=True)
-        code = 0
-        while not stop_requested:
+        if not self.wait_for_api():
+            return 0 if self._stop_requested else 1
+        print(f"tradebot is up: {self.url}  (API docs: {self.url}/docs; Ctrl+C stops)", flush=True)
+        return self.supervise(env)
+
+    def wait_for_api(self, timeout: float = API_START_TIMEOUT) -> bool:
+        """True once the API answers its health check; False (said why) if it cannot."""
+        api = self.children[0]
+        deadline = time.monotonic() + timeout
+        while not self._stop_requested:
+            if not api.alive():
+                code = api.proc.returncode if api.proc else None
+                _say(
+                    f"tradebot did not come up: the API exited (code {code}) before it answered "
+                    f"on {self.url}; its messages above say why"
+                )
+                return False
+            # Our API's own socket first (another server may answer on a port it just freed),
+            # and no request before it: health requests count against the rate limit.
+            if _listens(api, self.settings.api_port) and _healthy(self.url):
+                return True
+            if time.monotonic() > deadline:
+                _say(f"tradebot did not come up: no answer on {self.url} in {timeout:.0f} s")
+                return False
+            time.sleep(0.2)
+        return False
+
+    def supervise(self, env: dict[str, str]) -> int:
+        """Restart any child that dies, until a signal asks to stop or one keeps dying."""
+        while not self._stop_requested:
             time.sleep(0.5)
             for child in self.children:
-                if stop_requested or child.alive():
+                if self._stop_requested or child.alive():
                     continue
                 now = time.monotonic()
                 child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
                 if len(child.restarts) >= MAX_RESTARTS:
                     log.error("%s keeps exiting; stopping everything", child.name)
-                    stop_requested, code = True, 1
-                    break
+                    return 1
                 child.restarts.append(now)
                 log.warning(
                     "%s exited (code %s); restarting",
@@ -129,4 +184,53 @@ class Stack:
                     child.proc and child.proc.returncode,
                 )
                 child.start(env)
-        return code
+        return 0
+
+
+def running_services(data_dir: Path) -> dict[str, str]:
+    """DATABASE_URL/REDIS_URL of the embedded services a running `tradebot up` started."""
+    path = data_dir / RUNNING_FILE
+    try:
+        running: dict[str, str] = json.loads(path.read_text())
+        os.kill(int(running["pid"]), 0)  # that `up` is still running
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {k: running[k] for k in ("DATABASE_URL", "REDIS_URL") if running.get(k)}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _accepts(url: str) -> bool:
+    """True when something accepts TCP connections at `url`'s host and port."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+# Straight to the API: an HTTP(S)_PROXY in the environment must not carry a local request.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _listens(child: Child, port: int) -> bool:
+    """True when `child` itself (uvicorn, in-process) listens on `port`."""
+    if child.proc is None:
+        return False
+    try:
+        sockets = psutil.Process(child.proc.pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in sockets)
+
+
+def _healthy(url: str) -> bool:
+    """True when `url` answers /api/v1/health with 200 (the API, not something else)."""
+    try:
+        with _DIRECT.open(f"{url}/api/v1/health", timeout=2) as response:
+            return bool(response.status == HTTPStatus.OK)
+    except (OSError, HTTPException):  # refused, reset, timed out, an error status, not HTTP
+        return False

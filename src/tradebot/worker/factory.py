@@ -14,6 +14,7 @@ from tradebot.config import Settings
 # Re-delivery of a message whose worker died comes after this many seconds (Redis broker);
 # countdowns never exceed CHAIN_MAX_COUNTDOWN, which stays well below it.
 VISIBILITY_TIMEOUT = 3600
+DISPATCH_TASK = "tradebot.dispatch_due_bots"
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -41,12 +42,12 @@ def make_celery(settings: Settings) -> Celery:
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         beat_schedule={
             "dispatch-due-bots": {
-                "task": "tradebot.dispatch_due_bots",
+                "task": DISPATCH_TASK,
                 "schedule": settings.dispatch_interval,
                 "options": {"expires": max(1.0, settings.dispatch_interval * 2)},
             },
         },
-        task_routes={"tradebot.dispatch_due_bots": {"queue": queue_name(settings, "dispatch")}},
+        task_routes={DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")}},
         task_default_queue=queue_name(settings, "cycles"),
     )
     return app

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -22,9 +23,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
 from tradebot.engine import schedule
+from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import BatchResult, run_batch
 from tradebot.worker import runtime, watchdog  # noqa: F401 - registers its signal handlers
 from tradebot.worker.celery_app import app
+from tradebot.worker.dispatch_log import DispatchTally
+from tradebot.worker.factory import DISPATCH_TASK
 
 log = logging.getLogger(__name__)
 CYCLE_TASK = "tradebot.run_bot_strategy_cycle"
@@ -102,6 +106,17 @@ def run_bot_batch(self: Task, bot_ids: list[int], token: str | None = None) -> N
     _follow_up(_run_batch(self, bot_ids, token))
 
 
+_tally: DispatchTally | None = None
+
+
+def _dispatch_tally(ctx: EngineContext) -> DispatchTally:
+    """This process's dispatch counter, on its context's Redis."""
+    global _tally
+    if _tally is None or _tally.redis is not ctx.redis:
+        _tally = DispatchTally(ctx.redis, ctx.settings.redis_key_prefix)
+    return _tally
+
+
 async def _dispatch() -> int:
     ctx = runtime.context()
     s = ctx.settings
@@ -111,14 +126,19 @@ async def _dispatch() -> int:
     groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     for bot in due:
         groups[bot.market].append(bot.bot_id)
+    batches = 0
     for (mode, *_), ids in groups.items():
         size = s.cycle_batch_size if mode in ("paper", "demo") else max(1, s.cycle_batch_size // 10)
         for i in range(0, len(ids), size):
             run_bot_batch.apply_async((ids[i : i + size],))
+            batches += 1
+    # Celery's own lines about this task are DEBUG (it runs every second); this says, once a
+    # minute and only when there was something, what went out.
+    await _dispatch_tally(ctx).log(len(due), batches, time.time())
     return len(due)
 
 
-@app.task(name="tradebot.dispatch_due_bots", ignore_result=True)
+@app.task(name=DISPATCH_TASK, ignore_result=True)
 def dispatch_due_bots() -> int:
     """Enqueue every due bot (or, in chain mode, every lost chain)."""
     return runtime.run(_dispatch())
