@@ -26,9 +26,7 @@ def market_id(mode: str, exchange: str) -> str:
 
 def venue(mode: str, exchange: str) -> str:
     """Where a mode's orders execute (their ids are unique per venue and symbol only)."""
-    if mode in SIMULATED_MODES:
-        return mode
-    return f"{exchange}-testnet" if mode == "testnet" else exchange
+    return mode if mode in SIMULATED_MODES else market_id(mode, exchange)
 
 
 class Exchanges:
