@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -93,8 +97,45 @@ def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) ->
     return body
 
 
+class InternalErrors:
+    """ASGI middleware: an unexpected exception becomes a JSON 500 in the error shape, with
+    nothing of the exception in it, and is logged here.
+
+    Starlette's own handler for `Exception` answers but then re-raises, and the server
+    closes the keep-alive connection; this one returns normally so the connection stays
+    usable. An exception after the response started (a broken stream) can only be logged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                return
+            response = JSONResponse(
+                _body("internal_error", "the server failed to handle this request"), 500
+            )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the same JSON shape."""
+    app.add_middleware(InternalErrors)
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

@@ -11,6 +11,7 @@ from tradebot.deps import ContextDep, CurrentUser, SessionDep
 from tradebot.errors import TooManyRequests, Unavailable
 from tradebot.exchange.errors import RateLimited, TemporaryError
 from tradebot.models import ApiKey
+from tradebot.schemas import DbId
 
 router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
@@ -49,14 +50,14 @@ async def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
 
 
 @router.get("/{key_id}", response_model=ApiKeyOut)
-async def get_key(key_id: int, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
+async def get_key(key_id: DbId, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
     """One key, masked."""
     return _out(await service.get(session, user.id, key_id))
 
 
 @router.post("/{key_id}/validate", response_model=ApiKeyValidation)
 async def validate(
-    key_id: int,
+    key_id: DbId,
     user: CurrentUser,
     ctx: ContextDep,
     session: SessionDep,
@@ -88,7 +89,7 @@ async def validate(
 
 
 @router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(key_id: int, user: CurrentUser, session: SessionDep) -> Response:
+async def delete(key_id: DbId, user: CurrentUser, session: SessionDep) -> Response:
     """Delete a key (refused while an active bot trades with it)."""
     await service.delete(session, user.id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -8,6 +8,7 @@ from tradebot.bots import service
 from tradebot.bots.schemas import BotCreate, BotOut, BotUpdate
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
 from tradebot.models import BotConfig
+from tradebot.schemas import DbId
 
 router = APIRouter(prefix="/bots", tags=["bots"])
 
@@ -27,21 +28,21 @@ async def list_bots(user: CurrentUser, session: SessionDep) -> Sequence[BotConfi
 
 
 @router.get("/{bot_id}", response_model=BotOut)
-async def get_bot(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+async def get_bot(bot_id: DbId, user: CurrentUser, session: SessionDep) -> BotConfig:
     """One bot: config and state."""
     return await service.get(session, user.id, bot_id)
 
 
 @router.patch("/{bot_id}", response_model=BotOut)
 async def update(
-    bot_id: int, body: BotUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+    bot_id: DbId, body: BotUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
 ) -> BotConfig:
     """Change some fields of a bot."""
     return await service.update(ctx, session, user.id, bot_id, body)
 
 
 @router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Response:
+async def delete(bot_id: DbId, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Response:
     """Delete a stopped bot; its trades are kept."""
     await service.delete(ctx, session, user.id, bot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -49,7 +50,7 @@ async def delete(bot_id: int, user: CurrentUser, session: SessionDep, ctx: Conte
 
 @router.post("/{bot_id}/start", response_model=BotOut)
 async def start(
-    bot_id: int,
+    bot_id: DbId,
     user: CurrentUser,
     session: SessionDep,
     ctx: ContextDep,
@@ -63,6 +64,6 @@ async def start(
 
 
 @router.post("/{bot_id}/stop", response_model=BotOut)
-async def stop(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BotConfig:
+async def stop(bot_id: DbId, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BotConfig:
     """Stop a bot."""
     return await service.stop(ctx, session, user.id, bot_id)

@@ -10,11 +10,14 @@ from sse_starlette.sse import EventSourceResponse
 from tradebot.bots import repository, service
 from tradebot.deps import ContextDep, StreamIdentity
 from tradebot.events.stream import StatusStream, open_stream
+from tradebot.schemas import DbId
 
 router = APIRouter(prefix="/bots", tags=["status"])
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)]
-LastEventQuery = Annotated[str | None, Query(alias="last_event_id", max_length=64)]
+# No length or format limit here: an id the stream cannot resume from (malformed, unknown,
+# future) is answered with a fresh snapshot, never an error, as a reconnecting browser needs.
+LastEventId = Annotated[str | None, Header(alias="Last-Event-ID")]
+LastEventQuery = Annotated[str | None, Query(alias="last_event_id")]
 
 
 def _response(request: Request, stream: StatusStream) -> EventSourceResponse:
@@ -47,7 +50,7 @@ async def all_bots(
 
 @router.get("/{bot_id}/status-stream", response_class=EventSourceResponse)
 async def one_bot(
-    bot_id: int,
+    bot_id: DbId,
     request: Request,
     identity: StreamIdentity,
     ctx: ContextDep,
