@@ -8,10 +8,24 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body: a code, a sentence, and for input errors each field and why."""
+
+    error: str
+    detail: str
+    errors: list[FieldError] | None = None
 
 
 class DomainError(Exception):
@@ -19,6 +33,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    description = "The request cannot be carried out as it is"
 
     def __init__(
         self,
@@ -41,31 +56,42 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+    description = "No such resource of the caller's (another user's looks the same)"
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+    description = "The resource's current state does not allow this"
 
 
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
+    description = "Not signed in, or the token is invalid, expired or revoked"
 
 
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
+    description = "Too many requests; `Retry-After` says when to try again"
 
 
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+    description = "A service this needs cannot be reached now; try again later"
 
 
 class InvalidInput(DomainError):
     status = 422
     code = "validation_error"
+    description = "The input is invalid: `errors` names each field and why"
+
+
+def responses(*kinds: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation that can raise these errors, with their body."""
+    return {k.status: {"model": ErrorOut, "description": k.description} for k in kinds}
 
 
 def field_name(loc: tuple[Any, ...] | list[Any]) -> str:

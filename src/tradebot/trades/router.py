@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tradebot.deps import CurrentUser, SessionDep
+from tradebot.errors import NotFound, Unauthorized, responses
 from tradebot.schemas import DbId
 from tradebot.trades import service
 from tradebot.trades.schemas import TradePage
 
-router = APIRouter(tags=["trades"])
+router = APIRouter(tags=["trades"], responses=responses(Unauthorized, NotFound))
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
