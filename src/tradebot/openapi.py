@@ -15,6 +15,10 @@ from tradebot.errors import ErrorOut
 
 _ERROR_REF = "#/components/schemas/ErrorOut"
 _FASTAPI_422 = "#/components/schemas/HTTPValidationError"
+BAD_BODY = {
+    "description": "The body could not be read as JSON text (not UTF-8, say)",
+    "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
+}
 INTERNAL_ERROR = {
     "description": "An unexpected failure (logged); the body says nothing more",
     "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
@@ -23,7 +27,8 @@ INTERNAL_ERROR = {
 
 def truthful(schema: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents its own 422 body (`HTTPValidationError`); this API answers with
-    `ErrorOut`, so every 422 refers to that, and every operation may answer a JSON 500."""
+    `ErrorOut`, so every 422 refers to that; a body that is not text at all is a 400, and
+    any operation may answer a JSON 500."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
@@ -37,6 +42,8 @@ def truthful(schema: dict[str, Any]) -> dict[str, Any]:
                 for media in response.get("content", {}).values():
                     if media.get("schema", {}).get("$ref") == _FASTAPI_422:
                         media["schema"] = {"$ref": _ERROR_REF}
+            if "requestBody" in operation:
+                responses.setdefault("400", BAD_BODY)
             responses.setdefault("500", INTERNAL_ERROR)
     return schema
 
