@@ -13,6 +13,7 @@ never see each other; every test starts from empty tables and no keys.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -23,6 +24,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +53,23 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serving(app: object) -> AsyncIterator[int]:
+    """`app` on a real loopback port (streams and keep-alive need a real connection)."""
+    port = free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        await task
 
 
 class _StackHolder:

@@ -11,10 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from httpx_sse import ServerSentEvent, aconnect_sse
 
-from tests.conftest import free_port, signup
+from tests.conftest import Api, serving, signup
 from tests.engine.conftest import engine_settings
 from tradebot.app import create_app
 from tradebot.config import Settings
@@ -27,17 +26,9 @@ from tradebot.events.publisher import EventPublisher
 async def server(settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[str, Any]]:
     """The API on a real port (streams need a real HTTP connection)."""
     app = create_app(engine_settings(settings, tmp_path, SSE_PING_SECONDS=1))
-    port = free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:
-        await asyncio.sleep(0.02)
-    await app.state.hub.wait_ready()
-    yield f"http://127.0.0.1:{port}/api/v1", app
-    srv.should_exit = True
-    await task
+    async with serving(app) as port:
+        await app.state.hub.wait_ready()
+        yield f"http://127.0.0.1:{port}/api/v1", app
 
 
 @pytest.fixture
@@ -151,13 +142,18 @@ async def test_one_bot_stream_filters_the_others(http: httpx.AsyncClient, ctx: A
         assert json.loads((await _next(events)).data)["bot_id"] == one["id"]
 
 
-async def test_reconnect_with_last_event_id_gets_what_it_missed(
-    http: httpx.AsyncClient, ctx: AppContext
-) -> None:
+async def _first_snapshot(http: httpx.AsyncClient) -> tuple[Api, dict[str, Any], ServerSentEvent]:
+    """A new user with one bot, and the snapshot their first stream begins with."""
     user = await signup(http)
     bot = await user.create_bot()
     async with aconnect_sse(http, "GET", "/bots/status-stream", headers=user.headers) as source:
-        snap = await _next(source.aiter_sse())
+        return user, bot, await _next(source.aiter_sse())
+
+
+async def test_reconnect_with_last_event_id_gets_what_it_missed(
+    http: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    user, bot, snap = await _first_snapshot(http)
     missed = [
         await _publish_state(ctx, user.user_id, bot["id"], daily_trades_count=i) for i in (1, 2)
     ]
@@ -328,3 +324,39 @@ async def test_changes_made_through_the_api_reach_open_streams(http: httpx.Async
         other = await user.create_bot()
         created = await _next(events)
         assert json.loads(created.data)["bot_id"] == other["id"]
+
+
+async def test_any_id_the_stream_cannot_resume_from_gets_a_fresh_snapshot(
+    http: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    """Malformed, out of Redis's range, unknown or future: the browser gets a snapshot."""
+    user, bot, snap = await _first_snapshot(http)
+    await _publish_state(ctx, user.user_id, bot["id"], daily_trades_count=1)
+    ms, seq = (int(p) for p in snap.id.split("-"))
+    for bad in (
+        "99999999999999999999-1",  # beyond a 64-bit id
+        "18446744073709551616-0",
+        "-5",
+        "abc",
+        "",
+        "1-",
+        "1-2-3",
+        f"{ms + 10**9}-0",  # the future
+        f"{ms}-{seq + 1000}",  # never sent
+        "9" * 500,
+    ):
+        for how in ("header", "query"):
+            kw: dict[str, Any] = (
+                {"headers": user.headers | {"Last-Event-ID": bad}}
+                if how == "header"
+                else {"headers": user.headers, "params": {"last_event_id": bad}}
+            )
+            async with aconnect_sse(http, "GET", "/bots/status-stream", **kw) as source:
+                assert source.response.status_code == 200, (bad, how)
+                first = await _next(source.aiter_sse())
+                assert first.event == "snapshot", (bad, how, first.event)
+                assert json.loads(first.data)["bots"][0]["bot_id"] == bot["id"]
+    # the control: the snapshot's own id resumes with what came after it
+    headers = user.headers | {"Last-Event-ID": snap.id}
+    async with aconnect_sse(http, "GET", "/bots/status-stream", headers=headers) as source:
+        assert (await _next(source.aiter_sse())).event == "state"

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers under /api/v1, OpenAPI at /docs."""
+"""The FastAPI application: routers under /api/v1, OpenAPI and its docs at /api/v1/docs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from tradebot import __version__, errors
+from tradebot import __version__, errors, openapi
 from tradebot.api_keys.router import router as api_keys_router
 from tradebot.auth.router import router as auth_router
 from tradebot.bots.router import router as bots_router
@@ -51,10 +51,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Multi-user crypto trading bots: accounts, encrypted keys, bots, trades.",
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # served from local assets by tradebot.openapi
+        redoc_url=None,
+        openapi_url=None,
     )
     errors.install(app)
+    openapi.install(app, API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -75,4 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    # Liveness and readiness also where probes and people look first (`/` stays free).
+    app.include_router(system_router, include_in_schema=False)
     return app

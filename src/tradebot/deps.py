@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.context import AppContext
@@ -35,13 +37,31 @@ async def get_session(ctx: ContextDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+# Declared as security schemes so the OpenAPI document shows how to authenticate; they only
+# read the credentials (auto_error=False): `current_identity` decides, with one 401 shape.
+bearer_scheme = HTTPBearer(
+    auto_error=False, bearerFormat="JWT", description="`access_token` from /auth/login"
+)
+cookie_scheme = APIKeyCookie(
+    name=COOKIE_NAME, auto_error=False, description="The HttpOnly cookie /auth/login sets"
+)
+
+
 def request_token(request: Request) -> str | None:
     """The bearer token from the Authorization header, else the login cookie."""
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    scheme, value = get_authorization_scheme_param(request.headers.get("authorization"))
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.cookies.get(COOKIE_NAME)
+
+
+async def credentials(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    _cookie: Annotated[str | None, Security(cookie_scheme)],
+) -> str | None:
+    """`request_token`, on an operation that documents both ways of sending it."""
+    return request_token(request)
 
 
 @dataclass(frozen=True)
@@ -52,11 +72,12 @@ class Identity:
     claims: TokenClaims
 
 
-async def current_identity(request: Request, ctx: ContextDep, session: SessionDep) -> Identity:
+async def current_identity(
+    ctx: ContextDep, session: SessionDep, token: Annotated[str | None, Depends(credentials)]
+) -> Identity:
     """The authenticated, active user and their token's claims; 401 otherwise."""
     from tradebot.auth.service import authenticate_token
 
-    token = request_token(request)
     if token is None:
         raise Unauthorized("not authenticated", headers={"WWW-Authenticate": "Bearer"})
     found = await authenticate_token(ctx, session, token)
@@ -68,11 +89,13 @@ async def current_identity(request: Request, ctx: ContextDep, session: SessionDe
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
-async def stream_identity(request: Request, ctx: ContextDep) -> Identity:
+async def stream_identity(
+    ctx: ContextDep, token: Annotated[str | None, Depends(credentials)]
+) -> Identity:
     """`current_identity` for long-lived responses: its session closes before streaming, so
     an open stream holds no database connection."""
     async with ctx.sessions() as session:
-        return await current_identity(request, ctx, session)
+        return await current_identity(ctx, session, token)
 
 
 StreamIdentity = Annotated[Identity, Depends(stream_identity)]

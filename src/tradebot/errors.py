@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body: a code, a sentence, and for input errors each field and why."""
+
+    error: str
+    detail: str
+    errors: list[FieldError] | None = None
 
 
 class DomainError(Exception):
@@ -15,6 +33,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    description = "The request cannot be carried out as it is"
 
     def __init__(
         self,
@@ -37,31 +56,42 @@ class DomainError(Exception):
 class NotFound(DomainError):
     status = 404
     code = "not_found"
+    description = "No such resource of the caller's (another user's looks the same)"
 
 
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+    description = "The resource's current state does not allow this"
 
 
 class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
+    description = "Not signed in, or the token is invalid, expired or revoked"
 
 
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
+    description = "Too many requests; `Retry-After` says when to try again"
 
 
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+    description = "A service this needs cannot be reached now; try again later"
 
 
 class InvalidInput(DomainError):
     status = 422
     code = "validation_error"
+    description = "The input is invalid: `errors` names each field and why"
+
+
+def responses(*kinds: type[DomainError]) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation that can raise these errors, with their body."""
+    return {k.status: {"model": ErrorOut, "description": k.description} for k in kinds}
 
 
 def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -93,8 +123,45 @@ def _body(code: str, detail: str, errors: list[dict[str, str]] | None = None) ->
     return body
 
 
+class InternalErrors:
+    """ASGI middleware: an unexpected exception becomes a JSON 500 in the error shape, with
+    nothing of the exception in it, and is logged here.
+
+    Starlette's own handler for `Exception` answers but then re-raises, and the server
+    closes the keep-alive connection; this one returns normally so the connection stays
+    usable. An exception after the response started (a broken stream) can only be logged.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                return
+            response = JSONResponse(
+                _body("internal_error", "the server failed to handle this request"), 500
+            )
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the same JSON shape."""
+    app.add_middleware(InternalErrors)
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -108,9 +175,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-            exc.status_code, "error"
-        )
+        code = {
+            400: "bad_request",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+        }.get(exc.status_code, "error")
         return JSONResponse(
             _body(code, str(exc.detail)), exc.status_code, headers=getattr(exc, "headers", None)
         )

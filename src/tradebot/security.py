@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from tradebot.config import Settings
+from tradebot.schemas import DbId
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths cost the same time.
@@ -67,11 +70,19 @@ def decode_token(settings: Settings, token: str) -> TokenClaims | None:
             algorithms=[JWT_ALGORITHM],
             options={"require": ["sub", "jti", "exp"]},
         )
-        return TokenClaims(
-            int(data["sub"]), str(data["jti"]), datetime.fromtimestamp(data["exp"], UTC)
-        )
-    except (jwt.PyJWTError, ValueError, KeyError):
+        claims = _Claims.model_validate(data)
+    except (jwt.PyJWTError, ValidationError):
         return None
+    return TokenClaims(claims.sub, claims.jti, claims.exp)
+
+
+class _Claims(BaseModel):
+    """What a token must carry to be ours: a signature alone does not make `sub` a user id
+    the database can look up, nor `jti` a value a Redis key can hold."""
+
+    sub: DbId  # a user id
+    jti: Annotated[str, Field(pattern=r"^[0-9A-Za-z_-]{1,64}$")]
+    exp: AwareDatetime
 
 
 class SecretBox:

@@ -8,11 +8,19 @@ from fastapi.responses import JSONResponse
 from tradebot.api_keys import repository, service
 from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut, ApiKeyValidation
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
-from tradebot.errors import TooManyRequests, Unavailable
+from tradebot.errors import (
+    Conflict,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unavailable,
+    responses,
+)
 from tradebot.exchange.errors import RateLimited, TemporaryError
 from tradebot.models import ApiKey
+from tradebot.schemas import DbId
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"])
+router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=responses(Unauthorized))
 
 
 def _out(key: ApiKey) -> ApiKeyOut:
@@ -48,15 +56,19 @@ async def list_keys(user: CurrentUser, session: SessionDep) -> list[ApiKeyOut]:
     return [_out(k) for k in await repository.list_for(session, user.id)]
 
 
-@router.get("/{key_id}", response_model=ApiKeyOut)
-async def get_key(key_id: int, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
+@router.get("/{key_id}", response_model=ApiKeyOut, responses=responses(NotFound))
+async def get_key(key_id: DbId, user: CurrentUser, session: SessionDep) -> ApiKeyOut:
     """One key, masked."""
     return _out(await service.get(session, user.id, key_id))
 
 
-@router.post("/{key_id}/validate", response_model=ApiKeyValidation)
+@router.post(
+    "/{key_id}/validate",
+    response_model=ApiKeyValidation,
+    responses=responses(NotFound, TooManyRequests, Unavailable),
+)
 async def validate(
-    key_id: int,
+    key_id: DbId,
     user: CurrentUser,
     ctx: ContextDep,
     session: SessionDep,
@@ -87,8 +99,10 @@ async def validate(
     return ApiKeyValidation(key=_out(key), valid=True, balances=result.balances)
 
 
-@router.delete("/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(key_id: int, user: CurrentUser, session: SessionDep) -> Response:
+@router.delete(
+    "/{key_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(NotFound, Conflict)
+)
+async def delete(key_id: DbId, user: CurrentUser, session: SessionDep) -> Response:
     """Delete a key (refused while an active bot trades with it)."""
     await service.delete(session, user.id, key_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,18 +5,24 @@ from fastapi import APIRouter, Request, Response, status
 from tradebot.auth import service
 from tradebot.auth.schemas import Credentials, LoginIn, RegisteredOut, TokenOut
 from tradebot.deps import COOKIE_NAME, ContextDep, SessionDep, client_ip, request_token
+from tradebot.errors import Conflict, TooManyRequests, Unauthorized, responses
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredOut,
+    responses=responses(Conflict),
+)
 async def register(body: Credentials, session: SessionDep) -> RegisteredOut:
     """Create an account."""
     user = await service.register(session, body.email, body.password.get_secret_value())
     return RegisteredOut(id=user.id, email=user.email)
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post("/login", response_model=TokenOut, responses=responses(Unauthorized, TooManyRequests))
 async def login(
     body: LoginIn, request: Request, response: Response, ctx: ContextDep, session: SessionDep
 ) -> TokenOut:

@@ -7,12 +7,19 @@ from fastapi import APIRouter, BackgroundTasks, Response, status
 from tradebot.bots import service
 from tradebot.bots.schemas import BotCreate, BotOut, BotUpdate
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
+from tradebot.errors import Conflict, NotFound, Unauthorized, responses
 from tradebot.models import BotConfig
+from tradebot.schemas import DbId
 
-router = APIRouter(prefix="/bots", tags=["bots"])
+router = APIRouter(prefix="/bots", tags=["bots"], responses=responses(Unauthorized))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=BotOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=BotOut,
+    responses=responses(NotFound),  # the api_key_id given is not the caller's
+)
 async def create(
     body: BotCreate, user: CurrentUser, session: SessionDep, ctx: ContextDep
 ) -> BotConfig:
@@ -26,30 +33,32 @@ async def list_bots(user: CurrentUser, session: SessionDep) -> Sequence[BotConfi
     return await service.list_bots(session, user.id)
 
 
-@router.get("/{bot_id}", response_model=BotOut)
-async def get_bot(bot_id: int, user: CurrentUser, session: SessionDep) -> BotConfig:
+@router.get("/{bot_id}", response_model=BotOut, responses=responses(NotFound))
+async def get_bot(bot_id: DbId, user: CurrentUser, session: SessionDep) -> BotConfig:
     """One bot: config and state."""
     return await service.get(session, user.id, bot_id)
 
 
-@router.patch("/{bot_id}", response_model=BotOut)
+@router.patch("/{bot_id}", response_model=BotOut, responses=responses(NotFound, Conflict))
 async def update(
-    bot_id: int, body: BotUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
+    bot_id: DbId, body: BotUpdate, user: CurrentUser, session: SessionDep, ctx: ContextDep
 ) -> BotConfig:
     """Change some fields of a bot."""
     return await service.update(ctx, session, user.id, bot_id, body)
 
 
-@router.delete("/{bot_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Response:
+@router.delete(
+    "/{bot_id}", status_code=status.HTTP_204_NO_CONTENT, responses=responses(NotFound, Conflict)
+)
+async def delete(bot_id: DbId, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> Response:
     """Delete a stopped bot; its trades are kept."""
     await service.delete(ctx, session, user.id, bot_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{bot_id}/start", response_model=BotOut)
+@router.post("/{bot_id}/start", response_model=BotOut, responses=responses(NotFound))
 async def start(
-    bot_id: int,
+    bot_id: DbId,
     user: CurrentUser,
     session: SessionDep,
     ctx: ContextDep,
@@ -62,7 +71,7 @@ async def start(
     return bot
 
 
-@router.post("/{bot_id}/stop", response_model=BotOut)
-async def stop(bot_id: int, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BotConfig:
+@router.post("/{bot_id}/stop", response_model=BotOut, responses=responses(NotFound))
+async def stop(bot_id: DbId, user: CurrentUser, session: SessionDep, ctx: ContextDep) -> BotConfig:
     """Stop a bot."""
     return await service.stop(ctx, session, user.id, bot_id)

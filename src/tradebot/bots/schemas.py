@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from tradebot.bots.rules import MIN_INTERVAL_SECONDS, SYMBOL_RE
-from tradebot.schemas import Amount, DecimalOut, OutSchema, Percent, Schema
+from tradebot.schemas import Amount, DbId, DecimalOut, OutSchema, Percent, Schema
 
 Timeframe = Literal["1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d"]
 Mode = Literal["live", "testnet", "paper", "demo"]
@@ -32,7 +32,7 @@ class BotCreate(Schema):
     symbol: str
     timeframe: Timeframe
     mode: Mode = "demo"
-    api_key_id: int | None = None
+    api_key_id: DbId | None = None
     initial_capital: Amount | None = None
     daily_target_perc: Percent | None = None
     max_daily_loss_perc: Percent | None = None
@@ -60,7 +60,7 @@ class BotUpdate(Schema):
     symbol: str | None = None
     timeframe: Timeframe | None = None
     mode: Mode | None = None
-    api_key_id: int | None = None
+    api_key_id: DbId | None = None
     initial_capital: Amount | None = None
     daily_target_perc: Percent | None = None
     max_daily_loss_perc: Percent | None = None

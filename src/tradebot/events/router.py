@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette.sse import EventSourceResponse
 
 from tradebot.bots import repository, service
 from tradebot.deps import ContextDep, StreamIdentity
+from tradebot.errors import NotFound, Unauthorized, responses
 from tradebot.events.stream import StatusStream, open_stream
+from tradebot.schemas import DbId
 
-router = APIRouter(prefix="/bots", tags=["status"])
+router = APIRouter(prefix="/bots", tags=["status"], responses=responses(Unauthorized))
+STREAM: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Server-Sent Events: `snapshot` (every watched bot's state), then "
+        "`state` and `deleted` per change, `end` when the token is revoked or expires; "
+        "`: ping` comments keep it open. Reconnect with `Last-Event-ID` to resume.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-LastEventId = Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)]
-LastEventQuery = Annotated[str | None, Query(alias="last_event_id", max_length=64)]
+# No length or format limit here: an id the stream cannot resume from (malformed, unknown,
+# future) is answered with a fresh snapshot, never an error, as a reconnecting browser needs.
+LastEventId = Annotated[str | None, Header(alias="Last-Event-ID")]
+LastEventQuery = Annotated[str | None, Query(alias="last_event_id")]
 
 
 def _response(request: Request, stream: StatusStream) -> EventSourceResponse:
@@ -23,7 +35,7 @@ def _response(request: Request, stream: StatusStream) -> EventSourceResponse:
     return EventSourceResponse(open_stream(stream), ping=ping, headers=HEADERS)
 
 
-@router.get("/status-stream", response_class=EventSourceResponse)
+@router.get("/status-stream", response_class=EventSourceResponse, responses=STREAM)
 async def all_bots(
     request: Request,
     identity: StreamIdentity,
@@ -45,9 +57,13 @@ async def all_bots(
     return _response(request, stream)
 
 
-@router.get("/{bot_id}/status-stream", response_class=EventSourceResponse)
+@router.get(
+    "/{bot_id}/status-stream",
+    response_class=EventSourceResponse,
+    responses={**STREAM, **responses(NotFound)},
+)
 async def one_bot(
-    bot_id: int,
+    bot_id: DbId,
     request: Request,
     identity: StreamIdentity,
     ctx: ContextDep,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
@@ -24,16 +25,20 @@ RETRY_MS = 3000  # how soon a browser reconnects after a drop
 IDLE_CHECK = 15.0  # seconds between checks of the token's expiry while idle
 
 
+_STREAM_ID = re.compile(r"(\d{1,20})-(\d{1,20})")
+_ID_MAX = 2**64 - 1  # each half of a Redis stream id is an unsigned 64-bit number
+
+
 def parse_id(value: str | bytes | None) -> tuple[int, int] | None:
-    """A Redis stream id ("1700000000000-3"), or None when it is not one."""
+    """A Redis stream id ("1700000000000-3"), or None when it is not one Redis could take."""
     if not value:
         return None
-    text = value.decode() if isinstance(value, bytes) else value
-    ms, _, seq = text.strip().partition("-")
-    try:
-        return int(ms), int(seq or 0)
-    except ValueError:
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
+    match = _STREAM_ID.fullmatch(text.strip())
+    if match is None:
         return None
+    ms, seq = int(match[1]), int(match[2])
+    return (ms, seq) if ms <= _ID_MAX and seq <= _ID_MAX else None
 
 
 def _id_text(value: tuple[int, int]) -> str:
@@ -102,14 +107,13 @@ class StatusStream:
         )
 
     async def _backlog(self, since: tuple[int, int]) -> list[Event] | None:
-        """Events after `since`, or None when some of them are no longer kept."""
+        """Events after `since`, or None when `since` is not an event the stream still holds:
+        trimmed, never sent (a future or made-up id), so the client starts from a snapshot."""
         stream = self.ctx.keys.events_stream(self.user_id)
-        oldest = await self.ctx.redis.xrange(stream, count=1)
-        first = parse_id(oldest[0][0]) if oldest else None
-        if first is None or since < first:
-            # Nothing kept, or trimmed past the client's position: start from a snapshot.
+        position = _id_text(since)
+        if not await self.ctx.redis.xrange(stream, min=position, max=position, count=1):
             return None
-        entries = await self.ctx.redis.xrange(stream, min=f"({_id_text(since)}")
+        entries = await self.ctx.redis.xrange(stream, min=f"({position}")
         events = []
         for entry_id, fields in entries or []:
             events.append(Event.parse(str(entry_id), str((fields or {}).get("data", "{}"))))

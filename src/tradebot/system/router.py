@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from tradebot.deps import ContextDep, client_ip
-from tradebot.errors import TooManyRequests
+from tradebot.errors import TooManyRequests, responses
 
 _limiter = MovingWindowRateLimiter(MemoryStorage())
 CHECK_TIMEOUT = 2.0
@@ -31,7 +32,14 @@ def rate_limited(request: Request) -> None:
         raise TooManyRequests("rate limit exceeded", headers={"Retry-After": str(wait)})
 
 
-router = APIRouter(tags=["system"], dependencies=[Depends(rate_limited)])
+router = APIRouter(
+    tags=["system"], dependencies=[Depends(rate_limited)], responses=responses(TooManyRequests)
+)
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
 
 
 @router.get("/health")
@@ -40,7 +48,11 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get(
+    "/ready",
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut, "description": "The database or Redis is not answering"}},
+)
 async def ready(ctx: ContextDep) -> JSONResponse:
     """Readiness: the database and Redis answer within two seconds."""
 

@@ -5,10 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from tradebot.deps import CurrentUser, SessionDep
+from tradebot.errors import NotFound, Unauthorized, responses
+from tradebot.schemas import DbId
 from tradebot.trades import service
 from tradebot.trades.schemas import TradePage
 
-router = APIRouter(tags=["trades"])
+router = APIRouter(tags=["trades"], responses=responses(Unauthorized, NotFound))
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -16,7 +18,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 async def list_trades(
     user: CurrentUser,
     session: SessionDep,
-    bot_id: int | None = None,
+    bot_id: DbId | None = None,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TradePage:
@@ -26,7 +28,7 @@ async def list_trades(
 
 @router.get("/bots/{bot_id}/trades", response_model=TradePage)
 async def bot_trades(
-    bot_id: int,
+    bot_id: DbId,
     user: CurrentUser,
     session: SessionDep,
     limit: Limit = 50,

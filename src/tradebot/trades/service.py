@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.bots import service as bots
 from tradebot.errors import InvalidInput
+from tradebot.schemas import INT32_MAX
 from tradebot.trades import repository
 from tradebot.trades.schemas import TradeOut, TradePage
 
@@ -19,14 +20,19 @@ def encode_cursor(ts: datetime, trade_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (timestamp, trade id) position of a cursor; 422 for anything this API never
+    returned, including ids and timestamps the database could not compare against."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ts, _, tid = raw.partition("|")
         parsed = datetime.fromisoformat(ts)
         if parsed.tzinfo is None:
             raise ValueError("naive timestamp")
-        return parsed, int(tid)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        trade_id = int(tid)
+        if not 1 <= trade_id <= INT32_MAX:
+            raise ValueError("trade id out of range")
+        return parsed.astimezone(UTC), trade_id
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput("not a cursor this API returned", field="cursor") from None
 
 
