@@ -29,3 +29,17 @@ async def page_for(
     stmt = stmt.order_by(Trade.timestamp.desc(), Trade.id.desc()).limit(limit)
     result = await session.execute(stmt)
     return result.scalars().all()
+
+
+async def since_for_bot(
+    session: AsyncSession, user_id: int, bot_id: int, since: datetime, *, limit: int
+) -> Sequence[Trade]:
+    """The bot's trades from `since` on, oldest first (the latest `limit` of them)."""
+    stmt = (
+        select(Trade)
+        .where(Trade.user_id == user_id, Trade.bot_config_id == bot_id, Trade.timestamp >= since)
+        .order_by(Trade.timestamp.desc(), Trade.id.desc())
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    return rows[::-1]
