@@ -18,6 +18,7 @@ from tradebot.config import Settings, get_settings
 from tradebot.engine.context import EngineContext
 from tradebot.events.hub import EventHub
 from tradebot.events.router import router as status_router
+from tradebot.stats.router import router as stats_router
 from tradebot.system.router import router as system_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         charts_router,
         bots_router,
         trades_router,
+        stats_router,
         system_router,
     ):
         api.include_router(router)
