@@ -15,6 +15,8 @@ ROUTES = [
     ("POST", "/bots/{bot}/start"),
     ("POST", "/bots/{bot}/stop"),
     ("GET", "/bots/{bot}/trades"),
+    ("GET", "/bots/{bot}/chart"),
+    ("GET", "/stats?bot_id={bot}"),
     ("GET", "/trades?bot_id={bot}"),
     ("GET", "/api-keys/{key}"),
     ("DELETE", "/api-keys/{key}"),
@@ -71,6 +73,8 @@ async def test_cannot_pin_a_foreign_key(alice: Api, bob: Api) -> None:
         ("GET", "/api-keys"),
         ("POST", "/api-keys"),
         ("GET", "/trades"),
+        ("GET", "/markets/chart?symbol=BTC/USDT&timeframe=1m"),
+        ("GET", "/stats"),
     ],
 )
 async def test_every_private_route_needs_auth(client, method: str, path: str) -> None:  # type: ignore[no-untyped-def]

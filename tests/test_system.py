@@ -64,6 +64,8 @@ async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None
         "/api/v1/bots/{bot_id}/stop",
         "/api/v1/trades",
         "/api/v1/bots/{bot_id}/trades",
+        "/api/v1/bots/{bot_id}/chart",
+        "/api/v1/markets/chart",
         "/api/v1/health",
         "/api/v1/ready",
     ]:
@@ -73,3 +75,25 @@ async def test_openapi_documents_the_contract(client: httpx.AsyncClient) -> None
 async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/nope")
     assert r.status_code == 404 and r.json()["error"] == "not_found"
+
+
+DASHBOARD_PATHS = ("/api/v1/bots/{bot_id}/chart", "/api/v1/markets/", "/api/v1/stats")
+
+
+async def test_dashboard_routes_document_their_response_models(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    untyped, seen = [], 0
+    for path, ops in spec["paths"].items():
+        if not path.startswith(DASHBOARD_PATHS):
+            continue
+        seen += 1
+        for method, op in ops.items():
+            ok = {c: r for c, r in op["responses"].items() if c.startswith("2") and c != "204"}
+            for code, response in ok.items():
+                content = response.get("content", {})
+                if "text/event-stream" in content or "text/csv" in content:
+                    continue
+                schema = content.get("application/json", {}).get("schema", {})
+                if not schema or schema == {}:
+                    untyped.append(f"{method.upper()} {path} {code}")
+    assert seen >= 2 and untyped == []

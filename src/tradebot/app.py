@@ -13,10 +13,12 @@ from tradebot import __version__, errors, openapi
 from tradebot.api_keys.router import router as api_keys_router
 from tradebot.auth.router import router as auth_router
 from tradebot.bots.router import router as bots_router
+from tradebot.charts.router import router as charts_router
 from tradebot.config import Settings, get_settings
-from tradebot.context import AppContext
+from tradebot.engine.context import EngineContext
 from tradebot.events.hub import EventHub
 from tradebot.events.router import router as status_router
+from tradebot.stats.router import router as stats_router
 from tradebot.system.router import router as system_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
@@ -30,7 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.ctx = AppContext.create(settings)
+        # With the shared market data and exchanges: charts read markets as the bots do.
+        app.state.ctx = EngineContext.create(settings, role="api")
         app.state.hub = EventHub(app.state.ctx.redis, app.state.ctx.keys)
         app.state.hub.start()
         # Everything loaded so far lives as long as the process: keep it out of the cyclic
@@ -71,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         users_router,
         api_keys_router,
         status_router,  # before bots_router: /bots/status-stream is not a bot id
+        charts_router,
         bots_router,
         trades_router,
+        stats_router,
         system_router,
     ):
         api.include_router(router)

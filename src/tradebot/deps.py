@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.context import AppContext
 from tradebot.db import transaction
+from tradebot.engine.context import EngineContext
 from tradebot.errors import Unauthorized
 from tradebot.models import User
 from tradebot.security import TokenClaims
@@ -26,6 +27,16 @@ def get_context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_engine_context(request: Request) -> EngineContext:
+    """The process's context with the shared market data (charts read markets as bots do)."""
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, EngineContext)
+    return ctx
+
+
+EngineContextDep = Annotated[EngineContext, Depends(get_engine_context)]
 
 
 async def get_session(ctx: ContextDep) -> AsyncIterator[AsyncSession]:

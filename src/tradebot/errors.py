@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -92,6 +94,24 @@ class InvalidInput(DomainError):
 def responses(*kinds: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """The `responses=` of an operation that can raise these errors, with their body."""
     return {k.status: {"model": ErrorOut, "description": k.description} for k in kinds}
+
+
+@contextmanager
+def exchange_errors(symbol_field: str = "symbol") -> Iterator[None]:
+    """An exchange that cannot answer now as 429/503, an unknown symbol as 422."""
+    from tradebot.exchange.errors import RateLimited, TemporaryError, UnknownSymbol
+
+    try:
+        yield
+    except RateLimited as exc:
+        raise TooManyRequests(
+            "the exchange asks us to slow down; try again later",
+            headers={"Retry-After": str(max(1, int(exc.retry_after)))},
+        ) from None
+    except TemporaryError:
+        raise Unavailable("the exchange could not be reached; try again later") from None
+    except UnknownSymbol:
+        raise InvalidInput("the exchange does not list this symbol", field=symbol_field) from None
 
 
 def field_name(loc: tuple[Any, ...] | list[Any]) -> str:

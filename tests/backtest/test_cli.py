@@ -56,13 +56,19 @@ def _check_outputs(out: Path, expected_trades: int | None = None) -> None:
     if expected_trades is not None:
         assert len(rows) == expected_trades
     report = (out / "report.html").read_text()
-    assert report.startswith("<!doctype html>") and "<script" not in report
+    assert report.startswith("<!doctype html>") and "<script src" not in report
     assert "http://" not in report and "https://" not in report  # self-contained
-    svgs = report.count("<svg")
+    static = report[: report.index("<script")]  # what a reader without scripts sees
+    svgs = static.count("<svg")
     assert svgs == 2
-    start = report.index("<svg")
-    ET.fromstring(report[start : report.index("</svg>", start) + 6])  # noqa: S314 - our own output
-    assert report.count('class="buy"') == len(rows)
+    start = static.index("<svg")
+    ET.fromstring(static[start : static.index("</svg>", start) + 6])  # noqa: S314 - our own output
+    assert static.count('class="buy"') == len(rows)
+    # the zoomable charts' data: every candle (these runs are short), every trade's markers
+    raw = report[report.index('id="bt-data">') + 13 : report.index("</script>")]
+    data = json.loads(raw)
+    assert len(data["t"]) == len(data["lo"]) == len(data["eq"]) > 1
+    assert len(data["m"]) == 2 * len(rows)
 
 
 def test_cli_on_csv_with_config_file(candles_csv: Path, config_json: Path, tmp_path: Path) -> None:

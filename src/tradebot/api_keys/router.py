@@ -14,9 +14,9 @@ from tradebot.errors import (
     TooManyRequests,
     Unauthorized,
     Unavailable,
+    exchange_errors,
     responses,
 )
-from tradebot.exchange.errors import RateLimited, TemporaryError
 from tradebot.models import ApiKey
 from tradebot.schemas import DbId
 
@@ -77,15 +77,8 @@ async def validate(
     ] = "live",
 ) -> ApiKeyValidation | JSONResponse:
     """Check the key against the exchange (a balance call) and record whether it works."""
-    try:
+    with exchange_errors():
         key, result = await service.validate(ctx, session, user.id, key_id, mode)
-    except RateLimited as exc:
-        raise TooManyRequests(
-            "the exchange asks us to slow down; try again later",
-            headers={"Retry-After": str(max(1, int(exc.retry_after)))},
-        ) from None
-    except TemporaryError:
-        raise Unavailable("the exchange could not be reached; try again later") from None
     if not result.valid:
         # A plain response, not an exception: the key's new `is_valid` is committed.
         return JSONResponse(

@@ -1,15 +1,21 @@
 """Backtest outputs: a text summary, the trade list as CSV, a self-contained HTML report.
 
-The HTML holds inline SVG charts (no scripts, no CDN). Long series are reduced to at most
-`MAX_POINTS` buckets, each keeping its lowest low, highest high and last close, so the file
-stays small whatever the number of candles.
+The HTML works offline (no CDN, no library). It opens with inline SVG charts of the whole
+run, reduced to at most `MAX_POINTS` buckets (lowest low, highest high, last close each), so
+it reads without scripts. A small script then makes them zoomable (wheel, drag, buttons, a
+position slider): the page embeds the series at full resolution up to `MAX_EMBED` candles
+(longer runs in that many buckets), and each redraw reduces the visible range to at most
+2,000 points, so a zoomed-in week of a year of 1m candles shows every candle.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import json
+import math
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +26,8 @@ from tradebot.core.candles import from_ms
 from tradebot.core.indicators import FloatArray
 
 MAX_POINTS = 1200
+MAX_EMBED = 50_000
+SCRIPT = resources.files("tradebot.backtest").joinpath("report.js").read_text(encoding="utf-8")
 MAX_MARKERS = 1000
 MAX_TABLE_ROWS = 500
 TRADE_FIELDS = (
@@ -53,7 +61,11 @@ def summary_text(result: BacktestResult, title: str = "Backtest") -> str:
         f"  total return  {m.total_return_perc:.2f}% (buy and hold {m.buy_and_hold_perc:.2f}%)",
         f"  trades        {m.num_trades} (win rate {m.win_rate_perc:.1f}%)",
         f"  max drawdown  {m.max_drawdown_perc:.2f}%",
-        f"  sharpe        {m.sharpe:.2f}",
+        f"  sharpe        {_opt(m.sharpe)} (daily, annualised)   sortino {_opt(m.sortino)}",
+        f"  profit factor {_opt(m.profit_factor)}   expectancy {m.expectancy:,.2f} per trade",
+        f"  trade length  {duration_text(m.avg_trade_seconds)} on average, "
+        f"longest {duration_text(m.longest_trade_seconds)}",
+        f"  CAGR          {_opt(m.cagr_perc, '{:,.2f}%')}",
         f"  fees          {m.total_fees:,.2f}",
         f"  exposure      {m.exposure_perc:.1f}% of candles",
     ]
@@ -61,6 +73,24 @@ def summary_text(result: BacktestResult, title: str = "Backtest") -> str:
         skipped = ", ".join(f"{k.value}: {v}" for k, v in result.skipped_entries.items())
         lines.append(f"  skipped       {skipped}")
     return "\n".join(lines)
+
+
+def _opt(value: object, fmt: str = "{:.2f}") -> str:
+    """A figure that may be undefined (no losing day, a run shorter than a day)."""
+    return "n/a" if value is None else fmt.format(value)
+
+
+def duration_text(seconds: float) -> str:
+    """3d 4h, 2h 5m, 45m, 30s."""
+    total = round(seconds)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
 
 
 def _row(trade: BacktestTrade) -> list[str]:
@@ -124,6 +154,21 @@ def _axes(frame: _Frame, times: np.ndarray, fmt: str = "{:,.2f}") -> str:
     return "".join(parts)
 
 
+def _price_legend(result: BacktestResult) -> str:
+    return (
+        '<text x="70" y="16" class="lg"><tspan class="tclose">close</tspan> '
+        f'<tspan class="tfast">EMA {result.config.ema_fast}</tspan> '
+        f'<tspan class="tslow">EMA {result.config.ema_slow}</tspan> '
+        '<tspan class="tbuy">&#9650; entry</tspan> <tspan class="tsell">&#9660; exit</tspan></text>'
+    )
+
+
+_EQUITY_LEGEND = (
+    '<text x="70" y="16" class="lg"><tspan class="tequity">equity</tspan> '
+    '<tspan class="thold">buy and hold</tspan></text>'
+)
+
+
 def price_svg(result: BacktestResult) -> str:
     """Price range and close, both EMAs, and entry/exit markers."""
     c, sig = result.candles, result.signals
@@ -151,13 +196,7 @@ def price_svg(result: BacktestResult) -> str:
                 f'<path d="M{x:.1f},{y:.1f} l-4,{dy} h8 z" class="{kind}">'
                 f"<title>{kind} {price:.8g} ({why})</title></path>"
             )
-    legend = (
-        '<text x="70" y="16" class="lg"><tspan class="tclose">close</tspan> '
-        f'<tspan class="tfast">EMA {result.config.ema_fast}</tspan> '
-        f'<tspan class="tslow">EMA {result.config.ema_slow}</tspan> '
-        '<tspan class="tbuy">&#9650; entry</tspan> <tspan class="tsell">&#9660; exit</tspan></text>'
-    )
-    body = _axes(frame, c.open_time) + "".join(lines) + legend
+    body = _axes(frame, c.open_time) + "".join(lines) + _price_legend(result)
     return f'<svg viewBox="0 0 {_W} {_H}" role="img" aria-label="price">{body}</svg>'
 
 
@@ -175,11 +214,55 @@ def equity_svg(result: BacktestResult) -> str:
         _axes(frame, c.open_time)
         + f'<polyline points="{_points(xs, frame.y(hold[ends]))}" class="hold"/>'
         + f'<polyline points="{_points(xs, frame.y(equity[ends]))}" class="equity"/>'
-        + '<text x="70" y="16" class="lg"><tspan class="tequity">equity</tspan> '
-        '<tspan class="thold">buy and hold</tspan></text>'
+        + _EQUITY_LEGEND
     )
     return f'<svg viewBox="0 0 {_W} {_H}" role="img" aria-label="equity">{body}</svg>'
 
+
+def _series(values: FloatArray) -> list[float | None]:
+    return [float(f"{v:.8g}") if math.isfinite(v) else None for v in values.tolist()]
+
+
+def chart_data(result: BacktestResult) -> dict[str, object]:
+    """The series the zoomable charts draw: full resolution up to MAX_EMBED candles, else
+    MAX_EMBED buckets (lowest low, highest high, values at the bucket's last candle)."""
+    c, sig = result.candles, result.signals
+    n = len(c)
+    starts = np.unique(np.linspace(0, n, min(n, MAX_EMBED), endpoint=False).astype(np.int64))
+    ends = np.r_[starts[1:], n] - 1
+    bucket_of = np.searchsorted(starts, np.arange(n), side="right") - 1
+    hold = float(result.initial_balance) * c.close / c.open[0]
+    markers = []
+    for t in result.trades[-MAX_MARKERS:]:
+        markers.append([int(bucket_of[t.entry_bar]), float(t.entry_price), 0, t.entry_reason.value])
+        markers.append([int(bucket_of[t.exit_bar]), float(t.exit_price), 1, t.exit_reason.value])
+    return {
+        "t": (c.open_time[starts] // 1000).tolist(),
+        "lo": _series(np.minimum.reduceat(c.low, starts)),
+        "hi": _series(np.maximum.reduceat(c.high, starts)),
+        "cl": _series(c.close[ends]),
+        "ef": _series(sig.ema_fast[ends]),
+        "es": _series(sig.ema_slow[ends]),
+        "eq": _series(result.equity[ends]),
+        "hold": _series(hold[ends]),
+        "m": markers,
+        "legend": _price_legend(result),
+        "elegend": _EQUITY_LEGEND,
+    }
+
+
+def _embedded_json(data: dict[str, object]) -> str:
+    # Inside <script>, "</" would end the element early.
+    return json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+
+
+_CONTROLS = (
+    '<p id="bt-controls" hidden><button id="bt-in" type="button">zoom in</button> '
+    '<button id="bt-out" type="button">zoom out</button> '
+    '<button id="bt-all" type="button">all</button> '
+    '<input id="bt-pos" type="range" min="0" value="0" aria-label="position"> '
+    '<span id="bt-range"></span><br><small>wheel to zoom, drag to pan</small></p>'
+)
 
 _STYLE = """
 body{font:14px system-ui,sans-serif;margin:24px;color:#222;max-width:1040px}
@@ -224,8 +307,11 @@ def render_html(result: BacktestResult, title: str = "Backtest") -> str:
         f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
         f"<pre>{html.escape(summary_text(result, title))}</pre>"
-        f"<h2>Price</h2>{price_svg(result)}<h2>Equity</h2>{equity_svg(result)}"
-        f"<h2>Trades</h2><table><tr>{head}</tr>{''.join(rows)}</table>{note}</body></html>"
+        f'<h2>Price</h2>{_CONTROLS}<div id="bt-price">{price_svg(result)}</div>'
+        f'<h2>Equity</h2><div id="bt-equity">{equity_svg(result)}</div>'
+        f"<h2>Trades</h2><table><tr>{head}</tr>{''.join(rows)}</table>{note}"
+        f'<script type="application/json" id="bt-data">{_embedded_json(chart_data(result))}'
+        f"</script><script>{SCRIPT}</script></body></html>"
     )
 
 

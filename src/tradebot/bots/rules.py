@@ -12,6 +12,13 @@ SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,15}/[A-Z0-9]{2,15}$")
 MIN_INTERVAL_SECONDS = 10
 
 
+def check_emas(ema_fast: int, ema_slow: int) -> list[dict[str, str]]:
+    """The fast EMA must be the shorter one (bots, charts and backtests alike)."""
+    if ema_fast >= ema_slow:
+        return [{"field": "ema_fast", "reason": f"must be less than ema_slow ({ema_slow})"}]
+    return []
+
+
 def check(cfg: Mapping[str, Any]) -> list[dict[str, str]]:
     """Every cross-field problem of a complete config, as {field, reason}."""
     errors: list[dict[str, str]] = []
@@ -19,8 +26,7 @@ def check(cfg: Mapping[str, Any]) -> list[dict[str, str]]:
     def bad(field: str, reason: str) -> None:
         errors.append({"field": field, "reason": reason})
 
-    if cfg["ema_fast"] >= cfg["ema_slow"]:
-        bad("ema_fast", f"must be less than ema_slow ({cfg['ema_slow']})")
+    errors.extend(check_emas(cfg["ema_fast"], cfg["ema_slow"]))
     if cfg["rsi_oversold"] >= cfg["rsi_overbought"]:
         bad("rsi_oversold", f"must be less than rsi_overbought ({cfg['rsi_overbought']})")
     perc, fixed = cfg.get("position_size_perc"), cfg.get("position_size_fixed")

@@ -26,7 +26,8 @@ from tradebot.core.types import Side, Ticker
 from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
 from tradebot.engine.cycle import BotCycle, CycleOutcome, MarketView, next_run
-from tradebot.engine.exchanges import SIMULATED_MODES, market_id
+from tradebot.engine.exchanges import SIMULATED_MODES
+from tradebot.engine.market import Market, market_view
 from tradebot.engine.persist import (
     CYCLE_DONE,
     LeaseLost,
@@ -47,7 +48,6 @@ from tradebot.exchange.port import ExchangePort
 from tradebot.models import BotConfig, BotState, Trade
 
 log = logging.getLogger(__name__)
-Market = tuple[str, str, str, str]
 # The task's time is up (Celery's soft limit, or the cancellation that follows it): these
 # end the whole batch, never one bot's cycle.
 INTERRUPTED = (SoftTimeLimitExceeded, asyncio.CancelledError)
@@ -222,32 +222,6 @@ async def _prepare(ctx: EngineContext, session: AsyncSession, bot: BotConfig) ->
         key = await key_for_bot(session, bot)
         prep.credentials = decrypt(ctx.box, key) if key is not None else None
     return prep
-
-
-async def market_view(ctx: EngineContext, market: Market) -> MarketView:
-    """Closed candles, the latest price and the rules of one market, from the shared cache."""
-    mode, exchange, symbol, timeframe = market
-    source = ctx.exchanges.public(mode)
-    namespace = market_id(mode, exchange)
-    limit = ctx.settings.candle_limit
-    if getattr(source, "local", False):
-        # Computed in-process (the demo market, whose clock may run fast): nothing to share.
-        candles = await source.fetch_candles(symbol, timeframe, limit)
-        ticker = await source.fetch_ticker(symbol)
-    else:
-        candles = await ctx.market_data.candles(
-            namespace,
-            symbol,
-            timeframe,
-            limit,
-            lambda: source.fetch_candles(symbol, timeframe, limit),
-        )
-        ticker = await ctx.market_data.ticker(
-            namespace, symbol, lambda: source.fetch_ticker(symbol)
-        )
-    rules = await source.market(symbol)
-    now_ms = int(ticker.timestamp.timestamp() * 1000)
-    return MarketView(rules, candles.closed(now_ms, timeframe), ticker.last, ticker.timestamp)
 
 
 async def _cycle_one(

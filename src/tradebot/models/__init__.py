@@ -1,6 +1,7 @@
 """ORM models, one per file; importing this package registers them all on `Base.metadata`."""
 
 from tradebot.models.api_key import ApiKey
+from tradebot.models.backtest import Backtest
 from tradebot.models.base import Base
 from tradebot.models.bot_config import BotConfig
 from tradebot.models.bot_state import BotState
@@ -8,4 +9,4 @@ from tradebot.models.sim_balance import SimBalance
 from tradebot.models.trade import Trade
 from tradebot.models.user import User
 
-__all__ = ["ApiKey", "Base", "BotConfig", "BotState", "SimBalance", "Trade", "User"]
+__all__ = ["ApiKey", "Backtest", "Base", "BotConfig", "BotState", "SimBalance", "Trade", "User"]
