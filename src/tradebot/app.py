@@ -1,4 +1,4 @@
-"""The FastAPI application: routers under /api/v1, OpenAPI at /docs."""
+"""The FastAPI application: routers under /api/v1, OpenAPI at /docs, the dashboard at /."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tradebot.events.router import router as status_router
 from tradebot.system.router import router as system_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
+from tradebot.web import mount_ui
 
 API_PREFIX = "/api/v1"
 
@@ -75,4 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         api.include_router(router)
     app.include_router(api)
+    mount_ui(app, settings.ui_dist_dir)
     return app
