@@ -14,7 +14,12 @@ export type ApiKeyValidation = Schemas['ApiKeyValidation'];
 export type Trade = Schemas['TradeOut'];
 export type TradePage = Schemas['TradePage'];
 
-export const api = createClient<paths>({ baseUrl: '', credentials: 'include' });
+export const api = createClient<paths>({
+  baseUrl: typeof window === 'undefined' ? '' : window.location.origin,
+  credentials: 'include',
+  // Looked up on every call, not captured once, so tests can stand in for the network.
+  fetch: (request: Request) => globalThis.fetch(request),
+});
 
 /** One field the API refused, and why. */
 export interface FieldError {

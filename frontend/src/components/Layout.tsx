@@ -15,7 +15,7 @@ export function Layout() {
         Skip to content
       </a>
       <header className="topbar">
-        <NavLink to="/" className="brand" aria-label="tradebot, dashboard">
+        <NavLink to="/" className="brand">
           tradebot
         </NavLink>
         <nav aria-label="Main" className="topbar__nav">
