@@ -51,10 +51,19 @@ const LIVE_LABEL: Record<LiveStatus, string> = {
   offline: 'Offline',
 };
 
-/** The live dot: the state of the app's status stream. */
-export function LiveDot({ status, compact = false }: { status: LiveStatus; compact?: boolean }) {
+/** The live dot: the state of the app's status stream. The app-wide one is a status
+ * region; the small ones on cards are images, so a change is announced once. */
+export function LiveDot({ status, compact = false, testId = 'live-dot' }: { status: LiveStatus; compact?: boolean; testId?: string }) {
+  const label = `Live updates: ${LIVE_LABEL[status]}`;
   return (
-    <span className={`live live--${status}`} role="status" aria-label={`Live updates: ${LIVE_LABEL[status]}`} data-testid="live-dot" data-status={status}>
+    <span
+      className={`live live--${status}`}
+      role={compact ? 'img' : 'status'}
+      aria-label={label}
+      title={label}
+      data-testid={testId}
+      data-status={status}
+    >
       <span className="live__dot" aria-hidden="true" />
       {!compact && <span className="live__label">{LIVE_LABEL[status]}</span>}
     </span>

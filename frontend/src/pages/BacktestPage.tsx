@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, lazy, Suspense, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useMemo, useState } from 'react';
 import { ApiError } from '../api/client';
 import { type Backtest, type BacktestParams, type ChartData, pending } from '../api/pending';
 import { Field } from '../components/Field';
 import { Alert, Button, Spinner, Stat } from '../components/ui';
 import { useBots } from '../features/bots/queries';
 import { type BotForm, DEFAULTS, SYMBOL_RE, TIMEFRAMES, formFromBot, toPayload, validate } from '../features/bots/validation';
-import { dateTime, num, price, reasonText, signedMoney, tone } from '../lib/format';
+import { dateTime, money, num, price, reasonText, signedMoney, tone } from '../lib/format';
 import { keys } from '../lib/queryKeys';
 
 const CandleChart = lazy(() => import('../features/charts/CandleChart'));
@@ -35,7 +35,7 @@ const METRICS: [string, string, (v: unknown) => string][] = [
   ['profit_factor', 'Profit factor', (v) => fixed(v)],
   ['expectancy', 'Expectancy', (v) => signedMoney(v as string)],
   ['cagr_perc', 'CAGR', (v) => pct(v)],
-  ['fees', 'Fees', (v) => signedMoney(v as string)],
+  ['fees', 'Fees', (v) => money(v as string)],
 ];
 const pct = (v: unknown) => (num(v as string) === null ? '—' : `${num(v as string)!.toFixed(2)} %`);
 const fixed = (v: unknown) => (num(v as string) === null ? '—' : num(v as string)!.toFixed(2));
@@ -48,11 +48,16 @@ function Report({ bt }: { bt: Backtest }) {
     enabled: Boolean(r && !r.candles),
     retry: false,
   });
+  const chart = useMemo<ChartData | undefined>(() => {
+    if (!r) return undefined;
+    if (r.candles) return { candles: r.candles, ema_fast: [], ema_slow: [], rsi: [], markers: r.markers ?? [], levels: null };
+    return market.data && { ...market.data, markers: r.markers ?? market.data.markers };
+  }, [r, market.data]);
+  const equity = useMemo(
+    () => (r?.equity ?? []).filter((p) => p.value !== null).map((p) => ({ time: p.time, value: Number(p.value) })),
+    [r],
+  );
   if (!r) return null;
-  const chart: ChartData | undefined = r.candles
-    ? { candles: r.candles, ema_fast: [], ema_slow: [], rsi: [], markers: r.markers ?? [], levels: null }
-    : market.data && { ...market.data, markers: r.markers ?? market.data.markers };
-  const equity = r.equity.filter((p) => p.value !== null).map((p) => ({ time: p.time, value: Number(p.value) }));
   return (
     <section className="card" aria-labelledby="report-title" data-testid="backtest-report">
       <div className="page-head">

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { ApiError, type Bot, isStatus } from '../api/client';
 import { Alert, Button, ConfirmDialog, LiveDot, ModeBadge, Spinner, StatusBadge } from '../components/ui';
@@ -73,6 +73,8 @@ function BotDetail({ bot }: { bot: Bot }) {
   const [error, setError] = useState<string | null>(null);
   const errors = useErrorHistory(live.last_error_message);
   const allTrades = trades.data?.pages.flatMap((p) => p.items) ?? [];
+  const rsiLevels = useMemo<[number, number]>(() => [bot.rsi_oversold, bot.rsi_overbought], [bot.rsi_oversold, bot.rsi_overbought]);
+  const pnlPoints = useMemo(() => cumulativePnl(allTrades), [trades.data]);
 
   async function run(action: 'start' | 'stop' | 'delete') {
     setConfirm(null);
@@ -95,7 +97,7 @@ function BotDetail({ bot }: { bot: Bot }) {
             {live.name} <ModeBadge mode={live.mode} /> <StatusBadge status={live.status} />
           </h1>
           <p className="muted">
-            {bot.symbol} · {bot.timeframe} · <LiveDot status={live.is_active ? stream : 'offline'} />
+            {bot.symbol} · {bot.timeframe} · <LiveDot status={live.is_active ? stream : 'offline'} compact testId="bot-live-dot" />
           </p>
         </div>
         <div className="actions">
@@ -185,7 +187,7 @@ function BotDetail({ bot }: { bot: Bot }) {
           <p className="muted">The chart is not available: {chart.error.message}</p>
         ) : (
           <Suspense fallback={<Spinner label="Loading the chart" />}>
-            <CandleChart data={chart.data} emaFast={bot.ema_fast} emaSlow={bot.ema_slow} label={`${bot.symbol} candles with EMA ${bot.ema_fast}/${bot.ema_slow}, RSI and trades`} />
+            <CandleChart data={chart.data} emaFast={bot.ema_fast} emaSlow={bot.ema_slow} rsiLevels={rsiLevels} label={`${bot.symbol} candles with EMA ${bot.ema_fast}/${bot.ema_slow}, RSI and trades`} />
           </Suspense>
         )}
       </section>
@@ -193,9 +195,9 @@ function BotDetail({ bot }: { bot: Bot }) {
         <h2 id="pnl-title" className="card__title">
           Cumulative realised P&amp;L
         </h2>
-        {cumulativePnl(allTrades).length > 0 ? (
+        {pnlPoints.length > 0 ? (
           <Suspense fallback={<Spinner label="Loading the chart" />}>
-            <LineChart points={cumulativePnl(allTrades)} label="Cumulative realised P&L" testId="pnl-chart" />
+            <LineChart points={pnlPoints} label="Cumulative realised P&L" testId="pnl-chart" />
           </Suspense>
         ) : (
           <p className="muted">No closed trades yet.</p>

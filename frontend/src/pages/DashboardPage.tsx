@@ -5,7 +5,7 @@ import { Alert, Spinner, Stat } from '../components/ui';
 import { BotCard } from '../features/bots/BotCard';
 import { useBots, useStats } from '../features/bots/queries';
 import { type LiveMap, useLiveMap } from '../features/live/LiveProvider';
-import { num, signedMoney, tone } from '../lib/format';
+import { money, num, signedMoney, tone } from '../lib/format';
 
 function liveTotals(bots: Bot[], live: LiveMap) {
   let daily = 0;
@@ -30,7 +30,7 @@ function Summary({ title, s, testId }: { title: string; s: PnlSummary | undefine
       <h2 className="card__title">{title}</h2>
       <dl className="stats">
         <Stat label="Realised P&L" value={signedMoney(s.pnl)} tone={tone(s.pnl)} />
-        <Stat label="Fees" value={signedMoney(s.fees)} />
+        <Stat label="Fees" value={money(s.fees)} />
         <Stat label="Trades" value={s.trades} />
         <Stat label="Win rate" value={rate} />
       </dl>

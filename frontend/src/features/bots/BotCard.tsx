@@ -29,7 +29,7 @@ export function BotCard({ bot }: { bot: Bot }) {
   return (
     <article className="card bot-card" data-testid={`bot-card-${bot.id}`} aria-labelledby={`bot-${bot.id}-name`}>
       <header className="bot-card__head">
-        <LiveDot status={live.is_active ? stream : 'offline'} compact />
+        <LiveDot status={live.is_active ? stream : 'offline'} compact testId="bot-live-dot" />
         <h2 id={`bot-${bot.id}-name`} className="bot-card__name">
           <Link to={`/bots/${bot.id}`}>{live.name}</Link>
         </h2>

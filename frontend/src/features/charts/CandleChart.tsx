@@ -16,6 +16,7 @@ import { snapToCandles } from './markers';
 import { chartColors, usePrefersDark } from './theme';
 
 const ts = (t: number) => t as UTCTimestamp;
+const DEFAULT_RSI_LEVELS: [number, number] = [30, 70];
 const line = (points: Point[]) =>
   points.filter((p) => p.value !== null).map((p) => ({ time: ts(p.time), value: Number(p.value) }));
 
@@ -23,13 +24,16 @@ interface Props {
   data: ChartData;
   emaFast?: number;
   emaSlow?: number;
+  /** The bot's RSI levels, drawn on the RSI pane. */
+  rsiLevels?: [number, number];
   height?: number;
   label: string;
 }
 
 /** Closed candles with both EMAs, RSI in a pane below, trade markers and the open
- * position's levels as price lines. */
-export default function CandleChart({ data, emaFast, emaSlow, height = 420, label }: Props) {
+ * position's levels as price lines. The chart is rebuilt when a prop changes identity:
+ * pass memoised values. */
+export default function CandleChart({ data, emaFast, emaSlow, rsiLevels = DEFAULT_RSI_LEVELS, height = 480, label }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const dark = usePrefersDark();
 
@@ -62,7 +66,12 @@ export default function CandleChart({ data, emaFast, emaSlow, height = 420, labe
     if (data.rsi.length) {
       const rsi = chart.addSeries(LineSeries, { color: c.rsi, lineWidth: 1, priceLineVisible: false, title: 'RSI' }, 1);
       rsi.setData(line(data.rsi));
-      chart.panes()[1]?.setStretchFactor(0.3);
+      for (const level of rsiLevels) {
+        rsi.createPriceLine({ price: level, color: c.grid === '#1f2937' ? '#6b7280' : '#9ca3af', lineStyle: LineStyle.Dotted, lineWidth: 1, axisLabelVisible: true, title: '' });
+      }
+      const [main, lower] = chart.panes();
+      main?.setStretchFactor(3);
+      lower?.setStretchFactor(1);
     }
     const times = data.candles.map((k) => k.time);
     const markers: SeriesMarker<Time>[] = snapToCandles(data.markers, times).map((m) => ({
@@ -88,7 +97,7 @@ export default function CandleChart({ data, emaFast, emaSlow, height = 420, labe
     }
     chart.timeScale().fitContent();
     return () => chart.remove();
-  }, [data, dark, height, emaFast, emaSlow]);
+  }, [data, dark, height, emaFast, emaSlow, rsiLevels]);
 
   return <div ref={host} className="chart" role="img" aria-label={label} data-testid="candle-chart" style={{ height }} />;
 }

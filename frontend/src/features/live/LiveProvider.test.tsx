@@ -108,5 +108,10 @@ describe('LiveProvider', () => {
       window.dispatchEvent(new Event('pagehide'));
     });
     expect(es.closed).toBe(true);
+    // Restored from the back/forward cache: one new stream, resuming where it stopped.
+    act(() => {
+      window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    });
+    expect(FakeEventSource.instances).toHaveLength(2);
   });
 });

@@ -104,9 +104,15 @@ export function LiveProvider({ children, options }: Props) {
     connection.start();
     // The stream closes when the tab goes, not only when the app unmounts.
     const close = () => connection.stop();
+    // A page restored from the back/forward cache opens it again (and resumes by id).
+    const reopen = (e: PageTransitionEvent) => {
+      if (e.persisted) connection.start();
+    };
     window.addEventListener('pagehide', close);
+    window.addEventListener('pageshow', reopen);
     return () => {
       window.removeEventListener('pagehide', close);
+      window.removeEventListener('pageshow', reopen);
       connection.stop();
     };
   }, [client, navigate, options]);

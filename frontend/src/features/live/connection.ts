@@ -57,6 +57,7 @@ export class LiveConnection {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.failures = 0;
     this.setStatus('connecting');
     this.open();
   }
