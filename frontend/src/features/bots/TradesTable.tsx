@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import type { Trade } from '../../api/client';
 import { Button } from '../../components/ui';
-import { dateTime, price, reasonText, signedMoney, tone } from '../../lib/format';
+import { dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
 
 interface Props {
   trades: Trade[];
@@ -55,7 +55,7 @@ export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
               </td>
               <td className="num">{price(t.price)}</td>
               <td className="num">{t.quantity_filled}</td>
-              <td className="num">{price(t.quote_quantity_filled)}</td>
+              <td className="num">{money(t.quote_quantity_filled)}</td>
               <td className={`num tone-${tone(t.pnl)}`}>{t.pnl === null ? '—' : signedMoney(t.pnl)}</td>
               <td>{reasonText(t.reason)}</td>
             </tr>
@@ -71,14 +71,17 @@ export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
   );
 }
 
-/** Cumulative realised P&L after each closing trade, oldest first. */
+/** Cumulative realised P&L after each closing trade, from 0 at the first trade, oldest first. */
 export function cumulativePnl(trades: Trade[]): { time: number; value: number }[] {
+  const sorted = [...trades].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.id - b.id);
+  const seconds = (t: Trade) => Math.floor(new Date(t.timestamp).getTime() / 1000);
+  const closing = sorted.filter((t) => t.pnl !== null);
+  if (closing.length === 0) return [];
   let total = 0;
-  return [...trades]
-    .sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.id - b.id)
-    .filter((t) => t.pnl !== null)
-    .map((t) => {
-      total += Number(t.pnl);
-      return { time: Math.floor(new Date(t.timestamp).getTime() / 1000), value: Math.round(total * 1e8) / 1e8 };
-    });
+  const points = closing.map((t) => {
+    total += Number(t.pnl);
+    return { time: seconds(t), value: Math.round(total * 1e8) / 1e8 };
+  });
+  const start = seconds(sorted[0]!);
+  return start < points[0]!.time ? [{ time: start, value: 0 }, ...points] : points;
 }
