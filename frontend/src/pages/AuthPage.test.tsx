@@ -64,6 +64,12 @@ describe('AuthPage', () => {
     expect(email).toHaveAccessibleDescription(/value is not a valid email address/);
   });
 
+  it('says why the session ended when the stream sent the app back here', () => {
+    vi.stubGlobal('fetch', fakeFetch({}));
+    renderAt(<AuthPage mode="login" />, { path: '/login-form', route: '/login-form', state: { ended: 'deactivated' } });
+    expect(screen.getByText('This account was deactivated.')).toHaveClass('alert--info');
+  });
+
   it('checks the password length before asking the API', async () => {
     const fetch = fakeFetch({});
     vi.stubGlobal('fetch', fetch);

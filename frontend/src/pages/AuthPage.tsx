@@ -6,7 +6,7 @@ import { Alert, Button } from '../components/ui';
 import { useLogin, useRegister, waitText } from '../features/auth/session';
 
 const ENDED: Record<string, string> = {
-  logout: 'You were signed out.',
+  logged_out: 'You were signed out.',
   expired: 'Your session expired. Please sign in again.',
   deactivated: 'This account was deactivated.',
   unauthorized: 'Your session ended. Please sign in again.',

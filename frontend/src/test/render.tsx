@@ -13,10 +13,13 @@ function Where() {
 }
 
 /** Render `ui` at `path` (matched by `route`), with a fresh query cache and a login route. */
-export function renderAt(ui: ReactElement, { path = '/', route = '*', client = testClient() } = {}) {
+export function renderAt(
+  ui: ReactElement,
+  { path = '/', route = '*', client = testClient(), state = undefined as unknown } = {},
+) {
   const view = render(
     <QueryClientProvider client={client}>
-      <MemoryRouter initialEntries={[path]}>
+      <MemoryRouter initialEntries={[{ pathname: path, state }]}>
         <Routes>
           <Route path="/login" element={<p>login page</p>} />
           <Route path={route} element={ui} />
