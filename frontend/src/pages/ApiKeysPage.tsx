@@ -133,7 +133,8 @@ function KeyRow({ k }: { k: ApiKey }) {
         <span className={`badge ${k.is_valid ? 'badge--ok' : 'badge--warn'}`}>{k.is_valid ? 'valid' : 'not validated'}</span>
       </td>
       <td>{dateTime(k.created_at)}</td>
-      <td className="row-actions">
+      <td>
+        <div className="row-actions">
         <label className="sr-only" htmlFor={`mode-${k.id}`}>
           Validate against
         </label>
@@ -158,6 +159,7 @@ function KeyRow({ k }: { k: ApiKey }) {
             {error}
           </div>
         )}
+        </div>
         <ConfirmDialog open={confirm} title="Delete this key?" confirmLabel="Delete the key" onConfirm={() => void del()} onCancel={() => setConfirm(false)}>
           <p>Bots that use {k.api_key_masked} will not be able to start until they get another key.</p>
         </ConfirmDialog>
