@@ -87,6 +87,7 @@ def test_the_example_env_file_loads_and_lists_every_setting(tmp_path: Path) -> N
     example = Path(__file__).resolve().parents[1] / ".env.example"
     s = Settings(_env_file=example, TRADEBOT_DATA_DIR=tmp_path)  # type: ignore[call-arg]
     assert s.database_url is None and s.cookie_secure is None and s.binance_base_url is None
+    assert s.ui_dist_dir is None  # empty means the checkout's build, never the current directory
     assert s.jwt_secret is not None and s.jwt_secret.get_secret_value() == "change-me"
     with pytest.raises(ConfigError):  # its placeholders never pass in production
         finalize(Settings(_env_file=example, TRADEBOT_ENV="production", TRADEBOT_DATA_DIR=tmp_path))  # type: ignore[call-arg]

@@ -120,5 +120,6 @@ async def test_health_openapi_and_docs_answer_at_the_root(root: httpx.AsyncClien
         assert r.status_code == 200, path
         assert str(r.url).startswith("http://testserver/api/v1/"), path
     assert (await root.get("/openapi.json", follow_redirects=True)).json()["info"]["title"]
-    # the root itself stays free for the web UI
-    assert (await root.get("/")).status_code == 404
+    # the root itself is the web dashboard's (tests/test_web.py), not an API path
+    spec = (await root.get("/api/v1/openapi.json")).json()
+    assert "/" not in spec["paths"]

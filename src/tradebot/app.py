@@ -1,4 +1,5 @@
-"""The FastAPI application: routers under /api/v1, OpenAPI and its docs at /api/v1/docs."""
+"""The FastAPI application: routers under /api/v1, OpenAPI and its docs at /api/v1/docs, the
+dashboard at /."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tradebot.stats.router import router as stats_router
 from tradebot.system.router import router as system_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
+from tradebot.web import mount_ui
 
 API_PREFIX = "/api/v1"
 
@@ -84,4 +86,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     # Liveness and readiness also where probes and people look first (`/` stays free).
     app.include_router(system_router, include_in_schema=False)
+    mount_ui(app, settings.ui_dist_dir)
     return app

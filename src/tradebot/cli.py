@@ -197,6 +197,27 @@ async def _deactivate(settings: Settings, email: str) -> bool:
         await ctx.close()
 
 
+@app.command()
+def openapi(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of stdout")
+    ] = None,
+) -> None:
+    """Print the API's OpenAPI document (JSON) without starting any server."""
+    import json
+
+    from tradebot.app import create_app
+    from tradebot.config import Settings
+
+    # The document depends on the routes only: no database, Redis or secrets are needed.
+    document = create_app(Settings()).openapi()  # type: ignore[call-arg]
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 @app.command("gen-key")
 def gen_key() -> None:
     """Print a new Fernet key for ENCRYPTION_KEYS."""

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     api_host: str = Field("127.0.0.1", alias="API_HOST")
     api_port: int = Field(8000, alias="API_PORT", ge=1, le=65535)
     cors_origins: str = Field("", alias="CORS_ORIGINS")
+    # The built dashboard served at `/`; unset: the checkout's `frontend/dist`.
+    ui_dist_dir: Path | None = Field(None, alias="UI_DIST_DIR")
     cookie_secure: bool | None = Field(None, alias="COOKIE_SECURE")
     # Proxies whose X-Forwarded-For/-Proto the API believes (IPs or networks, comma-separated).
     # Empty: none, so a client's address is its connection's and no client can choose its own
@@ -109,7 +111,12 @@ class Settings(BaseSettings):
         return v
 
     @field_validator(
-        "redis_url", "celery_broker_url", "binance_base_url", "cookie_secure", mode="before"
+        "redis_url",
+        "celery_broker_url",
+        "binance_base_url",
+        "cookie_secure",
+        "ui_dist_dir",
+        mode="before",
     )
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
