@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import Api
@@ -96,3 +97,39 @@ async def test_every_visible_change_is_published_once_whoever_makes_it(
     last = (await published())[-1]
     assert last["status"] == "stopped" and last["stop_reason"] == "stopped_by_user"
     assert len(await published()) == 3
+
+
+@pytest.mark.parametrize("cycle", ["writing", "quiet"])
+async def test_a_stop_made_while_the_cycle_runs_stands(
+    alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: Any, cycle: str
+) -> None:
+    import json
+
+    from tradebot.engine import runner
+
+    bot = await alice.create_bot(timeframe="1m")
+    await alice.request("POST", f"/bots/{bot['id']}/start")
+    if cycle == "quiet":  # the first cycle seeds balances (a full write); later ones are quiet
+        await run_batch(engine, [bot["id"]])
+        await make_due(ctx, bot["id"])
+    before = (await _state(ctx, bot["id"])).cycle_count
+    real_view = runner.market_view
+
+    async def view_then_stop(*args: Any, **kwargs: Any) -> Any:
+        view = await real_view(*args, **kwargs)
+        # the owner stops the bot after the cycle loaded it, before the cycle writes
+        assert (await alice.request("POST", f"/bots/{bot['id']}/stop")).status_code == 200
+        return view
+
+    monkeypatch.setattr(runner, "market_view", view_then_stop)
+    result = await run_batch(engine, [bot["id"]])
+    assert bot["id"] not in result.next_runs
+    st = await _state(ctx, bot["id"])
+    assert st.status == "stopped" and st.stop_reason == "stopped_by_user"
+    assert st.next_run_at is None and st.lease_token is None
+    # a quiet cycle has nothing worth keeping; a writing one keeps its balances and trades
+    assert st.cycle_count == before + (cycle == "writing")
+    # the last event any dashboard saw says stopped, not the cycle's stale "running"
+    stream = ctx.keys.events_stream(alice.user_id)
+    events = [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]
+    assert events[-1]["status"] == "stopped" and events[-1]["is_active"] is False

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import cast, column, delete, func, update, values
+from sqlalchemy import case, cast, column, delete, func, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,12 +26,21 @@ class LeaseLost(RuntimeError):
         self.bot_id = bot_id
 
 
-async def _fenced_update(session: AsyncSession, bot_id: int, token: str, **values: object) -> None:
-    stmt = update(BotState).where(fenced(bot_id, token)).values(**values)
+async def _fenced_update(
+    session: AsyncSession, bot_id: int, token: str, **values: object
+) -> dict[str, object]:
+    """Write the lease holder's values; returns the row's status as committed."""
+    stmt = (
+        update(BotState)
+        .where(fenced(bot_id, token))
+        .values(**values)
+        .returning(BotState.status, BotState.stop_reason, BotState.next_run_at)
+    )
     # Plain SQL: no in-session objects to synchronise (and it is far cheaper).
-    result = await session.execute(stmt.execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    row = (await session.execute(stmt.execution_options(synchronize_session=False))).first()
+    if row is None:
         raise LeaseLost(bot_id)
+    return dict(row._mapping)
 
 
 # Written by every completed cycle.
@@ -85,7 +94,12 @@ async def save_outcome(
         values["last_trade_at"] = max(t.fill.timestamp for t in outcome.trades)
     if outcome.stop_reason:
         values.update(status="stopped", stop_reason=outcome.stop_reason)
-    await _fenced_update(session, bot.id, token, **values, **CYCLE_DONE)
+    # A stop made while the cycle ran stands: its trades are still recorded, but the bot is
+    # not scheduled again and its event says what the row says.
+    write = values | {
+        "next_run_at": case((BotState.status == "running", next_run_at), else_=None)
+    }
+    values.update(await _fenced_update(session, bot.id, token, **write, **CYCLE_DONE))
     if outcome.stop_reason:
         await session.execute(
             update(BotConfig)
@@ -129,7 +143,8 @@ async def save_holds(
 ) -> set[int]:
     """Cycles that changed nothing but the bots' own state, written in one statement.
 
-    Fenced like every other write: returns the ids whose lease was still this token's.
+    Fenced like every other write: returns the ids whose lease was still this token's (and
+    that are still running).
     """
     if not rows:
         return set()
@@ -144,7 +159,10 @@ async def save_holds(
     )
     stmt = (
         update(BotState)
-        .where(BotState.id == data.c.id, BotState.lease_token == token)
+        # A bot stopped while its quiet cycle ran keeps the stop: nothing to write or publish.
+        .where(
+            BotState.id == data.c.id, BotState.lease_token == token, BotState.status == "running"
+        )
         # NULL-only columns of a VALUES list would be text: cast each to its column's type.
         .values({n: cast(data.c[n], table.c[n].type) for n in names if n != "id"} | CYCLE_DONE)
         .returning(BotState.id)

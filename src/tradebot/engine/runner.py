@@ -184,6 +184,8 @@ async def _write_holds(
     try:
         async with session.begin():
             written = await save_holds(session, holds, token)
+            # Those stopped meanwhile give their leases back (a lost lease is not ours).
+            await schedule.release(session, [b.id for b, *_ in holds if b.id not in written], token)
     except INTERRUPTED:
         raise
     except Exception as exc:
@@ -192,7 +194,7 @@ async def _write_holds(
         return
     for bot, outcome, now, following in holds:
         if bot.id not in written:
-            log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
+            log.info("bot %s: stopped or lease lost during the cycle; nothing written", bot.id)
             result.skipped.append(bot.id)
             continue
         result.done.append(bot.id)
@@ -285,7 +287,7 @@ async def _cycle_one(
                 session, bot, outcome, token=token, now=now, next_run_at=following
             )
         result.done.append(bot.id)
-        if outcome.stop_reason is None:
+        if written["status"] == "running":
             result.next_runs[bot.id] = following
         _log_outcome(bot, outcome)
     except LeaseLost:
@@ -311,7 +313,7 @@ async def _apply_and_publish(
     for key, value in written.items():
         if not key.startswith(("lease_", "queued_")):
             setattr(bot.state, key, value)
-    if outcome.stop_reason:
+    if bot.state.status == "stopped":  # by this cycle, or by its owner while it ran
         bot.is_active = False
     await _publish(ctx, bot, bot.state, outcome)
 
