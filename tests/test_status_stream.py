@@ -360,3 +360,47 @@ async def test_any_id_the_stream_cannot_resume_from_gets_a_fresh_snapshot(
     headers = user.headers | {"Last-Event-ID": snap.id}
     async with aconnect_sse(http, "GET", "/bots/status-stream", headers=headers) as source:
         assert (await _next(source.aiter_sse())).event == "state"
+
+
+class _SwallowingPubSub:
+    """A subscription whose read swallows the first cancellation, as redis-py's can when a
+    cancel lands just as its read timeout expires."""
+
+    def __init__(self) -> None:
+        self.swallowed = 0
+
+    async def psubscribe(self, *_: Any) -> None:
+        return None
+
+    async def subscribe(self, *_: Any) -> None:
+        return None
+
+    async def get_message(self, timeout: float) -> None:
+        try:
+            await asyncio.sleep(timeout)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_hub_stops_even_when_its_redis_read_swallows_the_cancel(ctx: AppContext) -> None:
+    pubsub = _SwallowingPubSub()
+
+    class _Redis:
+        def pubsub(self, **_: Any) -> _SwallowingPubSub:
+            return pubsub
+
+    hub = EventHub(_Redis(), ctx.keys)  # type: ignore[arg-type]
+    hub.start()
+    await asyncio.sleep(0.05)
+    stopping = asyncio.ensure_future(hub.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=3)  # not wait_for: it would cancel again
+    if not done:  # before: the hub read on, 30 s at a time, forever
+        stopping.cancel()
+    assert done and pubsub.swallowed == 1

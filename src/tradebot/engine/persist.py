@@ -96,9 +96,7 @@ async def save_outcome(
         values.update(status="stopped", stop_reason=outcome.stop_reason)
     # A stop made while the cycle ran stands: its trades are still recorded, but the bot is
     # not scheduled again and its event says what the row says.
-    write = values | {
-        "next_run_at": case((BotState.status == "running", next_run_at), else_=None)
-    }
+    write = values | {"next_run_at": case((BotState.status == "running", next_run_at), else_=None)}
     values.update(await _fenced_update(session, bot.id, token, **write, **CYCLE_DONE))
     if outcome.stop_reason:
         await session.execute(

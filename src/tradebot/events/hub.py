@@ -23,6 +23,8 @@ from tradebot.redis_client import Keys
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 256  # events a stream may fall behind before it is resynchronised
+READ_TIMEOUT = 30.0  # seconds one read of the subscription waits for a message
+STOP_RECHECK = 1.0  # seconds between cancellations of a hub that has not yet stopped
 
 
 # Event types a stream forwards under their own SSE event name.
@@ -81,6 +83,7 @@ class EventHub:
         self.keys = keys
         self.by_user: dict[int, set[Subscriber]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._ready = asyncio.Event()
         self.received = 0  # messages read from Redis (for tests and benchmarks)
 
@@ -90,6 +93,7 @@ class EventHub:
 
     def start(self) -> None:
         if self._task is None:
+            self._closing = False
             self._task = asyncio.create_task(self._run(), name="event-hub")
 
     async def wait_ready(self) -> None:
@@ -97,11 +101,16 @@ class EventHub:
         await self._ready.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            self._closing = True
+            # redis-py can swallow a cancellation that lands as its read timeout expires (the
+            # task then waits in the next read): cancel again until the task has ended.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=STOP_RECHECK)
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                task.result()
         for subs in self.by_user.values():
             for sub in subs:
                 sub.end("shutdown")
@@ -121,15 +130,15 @@ class EventHub:
 
     async def _run(self) -> None:
         backoff = 0.5
-        while True:
+        while not self._closing:
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self.keys.events_pattern)
                 await pubsub.subscribe(self.keys.events_control)
                 self._ready.set()
                 backoff = 0.5
-                while True:
-                    message = await pubsub.get_message(timeout=30.0)
+                while not self._closing:
+                    message = await pubsub.get_message(timeout=READ_TIMEOUT)
                     if message is not None:
                         self._dispatch(message)
             except asyncio.CancelledError:
