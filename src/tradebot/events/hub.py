@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 256  # events a stream may fall behind before it is resynchronised
 
 
-# Event types a stream forwards under their own SSE event name.
-EVENT_KINDS = frozenset({"state", "deleted"})
+# Event types a stream forwards under their own SSE event name (`backtest`: a backtest job's
+# status and progress, on the all-bots stream only).
+EVENT_KINDS = frozenset({"state", "deleted", "backtest"})
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Event:
     id: str
     data: str  # JSON text of the event
     bot_id: int | None
-    kind: str = "state"  # the SSE event name: `state`, or `deleted` for a deleted bot
+    kind: str = "state"  # the SSE event name: `state`, `deleted` (a bot), or `backtest`
 
     @classmethod
     def parse(cls, event_id: str, data: str) -> Event:
