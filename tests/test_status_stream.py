@@ -360,3 +360,31 @@ async def test_any_id_the_stream_cannot_resume_from_gets_a_fresh_snapshot(
     headers = user.headers | {"Last-Event-ID": snap.id}
     async with aconnect_sse(http, "GET", "/bots/status-stream", headers=headers) as source:
         assert (await _next(source.aiter_sse())).event == "state"
+
+
+async def test_backtest_events_reach_the_all_bots_stream_only(
+    http: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    from tradebot.events.notify import backtest_changed
+
+    user = await signup(http)
+    bot = await user.create_bot()
+    publisher = _publisher(ctx)
+    async with (
+        aconnect_sse(http, "GET", "/bots/status-stream", headers=user.headers) as every,
+        aconnect_sse(http, "GET", f"/bots/{bot['id']}/status-stream", headers=user.headers) as one,
+    ):
+        all_events, one_events = every.aiter_sse(), one.aiter_sse()
+        await _next(all_events), await _next(one_events)  # snapshots
+        await backtest_changed(publisher, user.user_id, 7, "running", 35)
+        got = await _next(all_events)
+        assert got.event == "backtest" and got.id
+        assert json.loads(got.data) == {
+            "type": "backtest",
+            "id": 7,
+            "status": "running",
+            "progress": 35,
+        }
+        # the one-bot stream skips it and shows the bot's next change
+        await _publish_state(ctx, user.user_id, bot["id"], status="running")
+        assert (await _next(one_events)).event == "state"
