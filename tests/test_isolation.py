@@ -20,7 +20,18 @@ ROUTES = [
     ("GET", "/trades?bot_id={bot}"),
     ("GET", "/api-keys/{key}"),
     ("DELETE", "/api-keys/{key}"),
+    ("GET", "/backtests/{backtest}"),
+    ("GET", "/backtests/{backtest}/trades.csv"),
+    ("DELETE", "/backtests/{backtest}"),
 ]
+BACKTEST = {
+    "symbol": "BTC/USDT",
+    "timeframe": "1h",
+    "bars": 100,
+    "stop_loss_perc": "2",
+    "take_profit_perc": "4",
+    "position_size_perc": "10",
+}
 
 
 @pytest.mark.parametrize(("method", "template"), ROUTES)
@@ -30,8 +41,10 @@ async def test_foreign_resources_are_404_and_untouched(
     key = await alice.create_key()
     bot = await alice.create_bot(mode="live")
     await add_trades(session, user_id=alice.user_id, bot_id=bot["id"], count=2)
+    r = await alice.request("POST", "/backtests", json=BACKTEST)
+    backtest = r.json()
     before_bot = (await alice.request("GET", f"/bots/{bot['id']}")).json()
-    path = template.format(bot=bot["id"], key=key["id"])
+    path = template.format(bot=bot["id"], key=key["id"], backtest=backtest["id"])
     body = {"name": "hijacked", "ema_fast": 3} if method == "PATCH" else None
     r = await bob.request(method, path, json=body)
     assert r.status_code == 404, (method, path, r.text)
@@ -40,6 +53,7 @@ async def test_foreign_resources_are_404_and_untouched(
     assert (await alice.request("GET", f"/bots/{bot['id']}")).json() == before_bot
     assert [k["id"] for k in (await alice.request("GET", "/api-keys")).json()] == [key["id"]]
     assert len((await alice.request("GET", f"/bots/{bot['id']}/trades")).json()["items"]) == 2
+    assert (await alice.request("GET", f"/backtests/{backtest['id']}")).json() == backtest
 
 
 async def test_lists_only_show_own_rows(alice: Api, bob: Api, session: AsyncSession) -> None:
@@ -49,6 +63,8 @@ async def test_lists_only_show_own_rows(alice: Api, bob: Api, session: AsyncSess
     assert (await bob.request("GET", "/bots")).json() == []
     assert (await bob.request("GET", "/api-keys")).json() == []
     assert (await bob.request("GET", "/trades")).json()["items"] == []
+    assert (await alice.request("POST", "/backtests", json=BACKTEST)).status_code == 202
+    assert (await bob.request("GET", "/backtests")).json()["items"] == []
     assert (await bob.request("GET", "/users/me")).json()["email"] == "bob@example.com"
 
 
@@ -75,6 +91,11 @@ async def test_cannot_pin_a_foreign_key(alice: Api, bob: Api) -> None:
         ("GET", "/trades"),
         ("GET", "/markets/chart?symbol=BTC/USDT&timeframe=1m"),
         ("GET", "/stats"),
+        ("GET", "/backtests"),
+        ("POST", "/backtests"),
+        ("GET", "/backtests/1"),
+        ("GET", "/backtests/1/trades.csv"),
+        ("DELETE", "/backtests/1"),
     ],
 )
 async def test_every_private_route_needs_auth(client, method: str, path: str) -> None:  # type: ignore[no-untyped-def]

@@ -404,3 +404,31 @@ async def test_hub_stops_even_when_its_redis_read_swallows_the_cancel(ctx: AppCo
     if not done:  # before: the hub read on, 30 s at a time, forever
         stopping.cancel()
     assert done and pubsub.swallowed == 1
+
+
+async def test_backtest_events_reach_the_all_bots_stream_only(
+    http: httpx.AsyncClient, ctx: AppContext
+) -> None:
+    from tradebot.events.notify import backtest_changed
+
+    user = await signup(http)
+    bot = await user.create_bot()
+    publisher = _publisher(ctx)
+    async with (
+        aconnect_sse(http, "GET", "/bots/status-stream", headers=user.headers) as every,
+        aconnect_sse(http, "GET", f"/bots/{bot['id']}/status-stream", headers=user.headers) as one,
+    ):
+        all_events, one_events = every.aiter_sse(), one.aiter_sse()
+        await _next(all_events), await _next(one_events)  # snapshots
+        await backtest_changed(publisher, user.user_id, 7, "running", 35)
+        got = await _next(all_events)
+        assert got.event == "backtest" and got.id
+        assert json.loads(got.data) == {
+            "type": "backtest",
+            "id": 7,
+            "status": "running",
+            "progress": 35,
+        }
+        # the one-bot stream skips it and shows the bot's next change
+        await _publish_state(ctx, user.user_id, bot["id"], status="running")
+        assert (await _next(one_events)).event == "state"

@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from tradebot import __version__, errors, openapi
 from tradebot.api_keys.router import router as api_keys_router
 from tradebot.auth.router import router as auth_router
+from tradebot.backtests.router import router as backtests_router
 from tradebot.bots.router import router as bots_router
 from tradebot.charts.router import router as charts_router
 from tradebot.config import Settings, get_settings
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         bots_router,
         trades_router,
         stats_router,
+        backtests_router,
         system_router,
     ):
         api.include_router(router)

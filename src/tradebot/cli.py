@@ -128,21 +128,36 @@ def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
 
 
 @app.command()
-def worker(concurrency: int = 2, pool: str = "prefork") -> None:
+def worker(
+    concurrency: int = 2,
+    pool: str = "prefork",
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated: cycles, dispatch, backtests (a backtest-only worker keeps "
+            "long backtests away from the bots' cycles)"
+        ),
+    ] = "cycles,dispatch,backtests",
+) -> None:
     """Run a Celery worker alone."""
     settings = _settings()
     _require_urls(settings)
     from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
-    from tradebot.worker.factory import DISPATCH_TASK, queue_name
+    from tradebot.worker.factory import DISPATCH_TASK, QUEUE_KINDS, queue_name
 
+    kinds = [k.strip() for k in queues.split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(QUEUE_KINDS))
+    if unknown or not kinds:
+        typer.echo(f"--queues takes one or more of {', '.join(QUEUE_KINDS)}", err=True)
+        raise typer.Exit(2)
     demote_task_lines(DISPATCH_TASK)
     celery.worker_main(
         [
             "worker",
             f"--concurrency={concurrency}",
             f"--pool={pool}",
-            f"--queues={queue_name(settings, 'cycles')},{queue_name(settings, 'dispatch')}",
+            f"--queues={','.join(queue_name(settings, k) for k in kinds)}",
             "--loglevel=INFO",
             f"--hostname=tradebot-{os.getpid()}@%h",
             "--without-gossip",

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     lease_margin: float = Field(30.0, alias="LEASE_MARGIN_SECONDS", gt=0)
     worker_stall_seconds: float = Field(30.0, alias="WORKER_STALL_SECONDS", gt=0)
 
+    # Backtest jobs (their own queue and worker). Limits per user: jobs queued or running at
+    # once, and candles per job.
+    backtest_max_active: int = Field(2, alias="BACKTEST_MAX_ACTIVE", ge=1)
+    backtest_max_bars: int = Field(50_000, alias="BACKTEST_MAX_BARS", ge=100, le=1_000_000)
+    # Below the Redis broker's visibility timeout (3,600 s), past which a job is re-delivered.
+    backtest_time_limit: float = Field(600.0, alias="BACKTEST_TIME_LIMIT", gt=0, le=3000)
+    # A running job that has written no progress for this long lost its worker: it fails.
+    backtest_stale_seconds: float = Field(120.0, alias="BACKTEST_STALE_SECONDS", gt=0)
+
     @property
     def lease_seconds(self) -> float:
         """A cycle's lease outlives its hard time limit, so only a dead cycle loses it."""

@@ -28,6 +28,7 @@ MAX_RESTARTS = 5  # within RESTART_WINDOW seconds, then `up` gives up
 RESTART_WINDOW = 60.0
 RUNNING_FILE = "running.json"  # the URLs of the embedded services while `up` runs
 API_START_TIMEOUT = 120.0
+QUEUES = "cycles,dispatch"  # the bots' worker; backtests have a worker of their own
 # A wildcard bind address is reached on the loopback address of its family.
 LOCAL_FOR_ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
@@ -74,7 +75,15 @@ class Stack:
         cli = [sys.executable, "-m", "tradebot.cli"]
         self.children = [
             Child("api", [*cli, "api"]),
-            Child("worker", [*cli, "worker", "--concurrency", str(worker_concurrency)]),
+            Child(
+                "worker",
+                [*cli, "worker", "--concurrency", str(worker_concurrency), "--queues", QUEUES],
+            ),
+            # One process of its own: a long backtest never holds up a bot's cycle.
+            Child(
+                "backtest-worker",
+                [*cli, "worker", "--concurrency", "1", "--queues", "backtests"],
+            ),
             Child("beat", [*cli, "beat"]),
         ]
         self._stopping = False

@@ -132,6 +132,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/backtests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * History
+         * @description The caller's backtests, newest first, without their reports; pass `next_cursor`
+         *     back as `cursor` (or page by `offset`).
+         */
+        get: operations["history_api_v1_backtests_get"];
+        put?: never;
+        /**
+         * Create
+         * @description Queue a backtest job for the workers; follow it by `GET /backtests/{id}` or by the
+         *     `backtest` events of the status stream.
+         */
+        post: operations["create_api_v1_backtests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{backtest_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Backtest
+         * @description One job: status, progress, and once done its report.
+         */
+        get: operations["get_backtest_api_v1_backtests__backtest_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete
+         * @description Cancel a queued or running job (kept in the history as cancelled), or delete a
+         *     finished one.
+         */
+        delete: operations["delete_api_v1_backtests__backtest_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/backtests/{backtest_id}/trades.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trades Csv
+         * @description A finished job's trades as CSV (409 until it is done).
+         */
+        get: operations["trades_csv_api_v1_backtests__backtest_id__trades_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bots": {
         parameters: {
             query?: never;
@@ -474,6 +545,210 @@ export interface components {
             key: components["schemas"]["ApiKeyOut"];
             /** Valid */
             valid: boolean;
+        };
+        /**
+         * BacktestCreate
+         * @description A backtest of `symbol`/`timeframe` over `bars` candles up to now (or up to `to`), or
+         *     over `from`..`to`. The strategy settings are given here (the same fields and rules as a
+         *     bot's) or copied from the caller's bot `bot_id`; not both.
+         */
+        BacktestCreate: {
+            /**
+             * Bars
+             * @description candles to test, ending at `to` (default: the latest closed one)
+             */
+            bars?: number | null;
+            /**
+             * Bot Id
+             * @description copy the strategy settings of this bot
+             */
+            bot_id?: number | null;
+            /**
+             * Ema Fast
+             * @default 9
+             */
+            ema_fast: number;
+            /**
+             * Ema Slow
+             * @default 21
+             */
+            ema_slow: number;
+            /**
+             * From
+             * @description first candle's open time (ISO 8601, UTC if no zone)
+             */
+            from?: string | null;
+            /** Initial Capital */
+            initial_capital?: number | string | null;
+            /** Max Daily Trades */
+            max_daily_trades?: number | null;
+            /** Position Size Fixed */
+            position_size_fixed?: number | string | null;
+            /** Position Size Perc */
+            position_size_perc?: number | string | null;
+            /**
+             * Rsi Overbought
+             * @default 70
+             */
+            rsi_overbought: number;
+            /**
+             * Rsi Oversold
+             * @default 30
+             */
+            rsi_oversold: number;
+            /**
+             * Rsi Period
+             * @default 14
+             */
+            rsi_period: number;
+            /**
+             * Source
+             * @description demo: the built-in market; binance: spot data
+             * @default demo
+             * @enum {string}
+             */
+            source: "demo" | "binance";
+            /** Stop Loss Perc */
+            stop_loss_perc?: number | string | null;
+            /** Symbol */
+            symbol: string;
+            /** Take Profit Perc */
+            take_profit_perc?: number | string | null;
+            /**
+             * Timeframe
+             * @enum {string}
+             */
+            timeframe: "1m" | "3m" | "5m" | "15m" | "30m" | "1h" | "2h" | "4h" | "6h" | "8h" | "12h" | "1d";
+            /**
+             * To
+             * @description end, exclusive (default: now)
+             */
+            to?: string | null;
+            /**
+             * Trailing Stop Active
+             * @default false
+             */
+            trailing_stop_active: boolean;
+            /** Trailing Stop Perc */
+            trailing_stop_perc?: number | string | null;
+        };
+        /** BacktestDetailOut */
+        BacktestDetailOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description why it failed (a sentence, never a traceback)
+             */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Params
+             * @description what was asked, with the range resolved
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Progress
+             * @description 0-100
+             */
+            progress: number;
+            /** @description the report, once done */
+            result: components["schemas"]["ResultOut"] | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /**
+         * BacktestOut
+         * @description A job as the history lists it.
+         */
+        BacktestOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Error
+             * @description why it failed (a sentence, never a traceback)
+             */
+            error: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Params
+             * @description what was asked, with the range resolved
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Progress
+             * @description 0-100
+             */
+            progress: number;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /** BacktestPage */
+        BacktestPage: {
+            /** Items */
+            items: components["schemas"]["BacktestOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * BacktestTradeOut
+         * @description One round trip; times are the open times of the candles the fills happened in.
+         */
+        BacktestTradeOut: {
+            /** Entry Fee */
+            entry_fee: string;
+            /** Entry Price */
+            entry_price: string;
+            /** Entry Reason */
+            entry_reason: string;
+            /**
+             * Entry Time
+             * Format: date-time
+             */
+            entry_time: string;
+            /** Exit Fee */
+            exit_fee: string;
+            /** Exit Price */
+            exit_price: string;
+            /** Exit Reason */
+            exit_reason: string;
+            /**
+             * Exit Time
+             * Format: date-time
+             */
+            exit_time: string;
+            /** Pnl */
+            pnl: string;
+            /** Quantity */
+            quantity: string;
+            /** Return Perc */
+            return_perc: string;
         };
         /** BotChartOut */
         BotChartOut: {
@@ -847,6 +1122,16 @@ export interface components {
              */
             wins: number;
         };
+        /** EquityPointOut */
+        EquityPointOut: {
+            /** Equity */
+            equity: number;
+            /**
+             * Time
+             * @description epoch seconds UTC, the close of the point's last candle
+             */
+            time: number;
+        };
         /**
          * ErrorOut
          * @description Every error body: a code, a sentence, and for input errors each field and why.
@@ -933,6 +1218,62 @@ export interface components {
              */
             time: number;
         };
+        /** MetricsOut */
+        MetricsOut: {
+            /** Avg Trade Seconds */
+            avg_trade_seconds: number;
+            /**
+             * Buy And Hold Perc
+             * @description first open to last close
+             */
+            buy_and_hold_perc: number;
+            /**
+             * Cagr Perc
+             * @description null for less than a day
+             */
+            cagr_perc: number | null;
+            /**
+             * Expectancy
+             * @description mean P&L per round trip (quote)
+             */
+            expectancy: string;
+            /**
+             * Exposure Perc
+             * @description share of candles with a position held
+             */
+            exposure_perc: number;
+            /** Final Balance */
+            final_balance: string;
+            /** Initial Balance */
+            initial_balance: string;
+            /** Longest Trade Seconds */
+            longest_trade_seconds: number;
+            /** Max Drawdown Perc */
+            max_drawdown_perc: number;
+            /**
+             * Num Trades
+             * @description round trips
+             */
+            num_trades: number;
+            /**
+             * Profit Factor
+             * @description null without a losing trade
+             */
+            profit_factor: string | null;
+            /**
+             * Sharpe
+             * @description daily returns, annualised (sqrt 365)
+             */
+            sharpe: number | null;
+            /** Sortino */
+            sortino: number | null;
+            /** Total Fees */
+            total_fees: string;
+            /** Total Return Perc */
+            total_return_perc: string;
+            /** Win Rate Perc */
+            win_rate_perc: string;
+        };
         /**
          * PendingOrderOut
          * @description An order sent to the exchange whose outcome is not recorded yet (the next cycle
@@ -962,6 +1303,25 @@ export interface components {
             /** Rsi Period */
             rsi_period: number;
         };
+        /**
+         * PricePointOut
+         * @description A candle of the price chart: `step_seconds` of the tested candles merged into one.
+         */
+        PricePointOut: {
+            /** Close */
+            close: number;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Open */
+            open: number;
+            /**
+             * Time
+             * @description open time, epoch seconds UTC
+             */
+            time: number;
+        };
         /** ReadyOut */
         ReadyOut: {
             /** Checks */
@@ -983,6 +1343,60 @@ export interface components {
             email: string;
             /** Id */
             id: number;
+        };
+        /**
+         * ResultOut
+         * @description The report of a finished job: its full-resolution candles are not kept (see the
+         *     README), the chart's are merged into at most 2,000.
+         */
+        ResultOut: {
+            /**
+             * Bars
+             * @description candles tested
+             */
+            bars: number;
+            /**
+             * Candles
+             * @description price chart, at most 2,000 candles
+             */
+            candles: components["schemas"]["PricePointOut"][];
+            /**
+             * End
+             * Format: date-time
+             * @description last candle's close time
+             */
+            end: string;
+            /**
+             * Equity
+             * @description equity curve, at most 2,000 points
+             */
+            equity: components["schemas"]["EquityPointOut"][];
+            /**
+             * Markers
+             * @description entries and exits, for the price chart
+             */
+            markers: components["schemas"]["MarkerOut"][];
+            metrics: components["schemas"]["MetricsOut"];
+            /**
+             * Skipped Entries
+             * @description signals not taken, by reason
+             */
+            skipped_entries: {
+                [key: string]: number;
+            };
+            /**
+             * Start
+             * Format: date-time
+             * @description first candle's open time
+             */
+            start: string;
+            /**
+             * Step Seconds
+             * @description span of one point of `candles` and `equity`
+             */
+            step_seconds: number;
+            /** Trades */
+            trades: components["schemas"]["BacktestTradeOut"][];
         };
         /** StatsOut */
         StatsOut: {
@@ -1544,6 +1958,325 @@ export interface operations {
             };
             /** @description The body could not be read as JSON text (not UTF-8, say) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The resource's current state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    history_api_v1_backtests_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestPage"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    create_api_v1_backtests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BacktestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestDetailOut"];
+                };
+            };
+            /** @description The body could not be read as JSON text (not UTF-8, say) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The resource's current state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_backtest_api_v1_backtests__backtest_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backtest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BacktestDetailOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    delete_api_v1_backtests__backtest_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backtest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The resource's current state does not allow this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    trades_csv_api_v1_backtests__backtest_id__trades_csv_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                backtest_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per round trip (the columns of the CLI's trades.csv) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +17,8 @@ from tradebot.exchange.demo_market import DemoMarket
 COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
 _TIME_ALIASES = ("timestamp", "open_time", "time", "date", "datetime")
 _FETCH_LIMIT = 1000  # Binance's maximum klines per request
+# The demo market's cost and memory grow with its minutes: a piece of about 0.1 s.
+DEMO_CHUNK_MINUTES = 200_000
 
 
 class CandleDataError(ValueError):
@@ -133,6 +135,43 @@ def demo_candles(
         raise
     except ValueError as exc:
         raise CandleDataError(str(exc)) from None
+
+
+def demo_candle_chunks(
+    symbol: str,
+    timeframe: str,
+    start: datetime | int,
+    bars: int,
+    *,
+    seed: int = 0,
+    chunk_minutes: int = DEMO_CHUNK_MINUTES,
+) -> Iterator[Candles]:
+    """`demo_candles(symbol, timeframe, start, bars=bars)` in consecutive pieces of about
+    `chunk_minutes` market minutes each (together exactly the same candles)."""
+    market = DemoMarket(seed=seed, cache_days=4)
+    step = timeframe_ms(timeframe)
+    first = -(-to_ms(start) // step) * step
+    per = max(1, chunk_minutes * 60_000 // step)
+    for done in range(0, bars, per):
+        try:
+            yield market.candles_count(
+                symbol, timeframe, first + done * step, min(per, bars - done)
+            )
+        except ValueError as exc:
+            raise CandleDataError(str(exc)) from None
+
+
+def concat_candles(parts: Iterable[Candles]) -> Candles:
+    """Consecutive pieces of candles as one series."""
+    pieces = list(parts)
+    if not pieces:
+        raise CandleDataError("no candles")
+    return Candles(
+        *(
+            np.concatenate([getattr(p, name) for p in pieces])
+            for name in ("open_time", "open", "high", "low", "close", "volume")
+        )
+    )
 
 
 class OhlcvSource(Protocol):

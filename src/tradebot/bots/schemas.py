@@ -25,17 +25,10 @@ def _symbol(v: str | None) -> str | None:
     return v
 
 
-class BotCreate(Schema):
-    """A new bot. Exactly one of position_size_perc / position_size_fixed."""
+class StrategyFields(Schema):
+    """The settings a strategy trades by, shared by bots and backtests (same rules: `rules`)."""
 
-    name: Name
-    symbol: str
-    timeframe: Timeframe
-    mode: Mode = "demo"
-    api_key_id: DbId | None = None
     initial_capital: Amount | None = None
-    daily_target_perc: Percent | None = None
-    max_daily_loss_perc: Percent | None = None
     position_size_perc: Percent | None = None
     position_size_fixed: Amount | None = None
     stop_loss_perc: Percent
@@ -48,6 +41,21 @@ class BotCreate(Schema):
     rsi_oversold: RsiLevel = 30
     rsi_overbought: RsiLevel = 70
     max_daily_trades: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+STRATEGY_FIELDS = tuple(StrategyFields.model_fields)
+
+
+class BotCreate(StrategyFields):
+    """A new bot. Exactly one of position_size_perc / position_size_fixed."""
+
+    name: Name
+    symbol: str
+    timeframe: Timeframe
+    mode: Mode = "demo"
+    api_key_id: DbId | None = None
+    daily_target_perc: Percent | None = None
+    max_daily_loss_perc: Percent | None = None
     check_interval_seconds: Interval = 60
 
     _norm_symbol = field_validator("symbol")(classmethod(lambda cls, v: _symbol(v)))

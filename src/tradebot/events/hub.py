@@ -27,8 +27,9 @@ READ_TIMEOUT = 30.0  # seconds one read of the subscription waits for a message
 STOP_RECHECK = 1.0  # seconds between cancellations of a hub that has not yet stopped
 
 
-# Event types a stream forwards under their own SSE event name.
-EVENT_KINDS = frozenset({"state", "deleted"})
+# Event types a stream forwards under their own SSE event name (`backtest`: a backtest job's
+# status and progress, on the all-bots stream only).
+EVENT_KINDS = frozenset({"state", "deleted", "backtest"})
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Event:
     id: str
     data: str  # JSON text of the event
     bot_id: int | None
-    kind: str = "state"  # the SSE event name: `state`, or `deleted` for a deleted bot
+    kind: str = "state"  # the SSE event name: `state`, `deleted` (a bot), or `backtest`
 
     @classmethod
     def parse(cls, event_id: str, data: str) -> Event:

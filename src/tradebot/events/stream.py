@@ -121,12 +121,12 @@ class StatusStream:
 
     def _wanted(self, event: Event) -> bool:
         parsed = parse_id(event.id)
-        return (
-            parsed is not None
-            and parsed > self.cursor
-            and event.bot_id is not None  # a start mark, not a bot's state
-            and (self.bot_id is None or event.bot_id == self.bot_id)
-        )
+        if parsed is None or parsed <= self.cursor:
+            return False
+        if event.kind == "backtest":  # the user's jobs: news for the whole-app stream
+            return self.bot_id is None
+        # a bot's event (not a start mark), of the watched bot if the stream watches one
+        return event.bot_id is not None and (self.bot_id is None or event.bot_id == self.bot_id)
 
     def _emit(self, event: Event) -> ServerSentEvent:
         self.cursor = parse_id(event.id) or self.cursor

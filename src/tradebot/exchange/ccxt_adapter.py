@@ -185,6 +185,18 @@ class CcxtAdapter:
         )
         return Candles.from_rows(rows)
 
+    async def fetch_ohlcv_rows(
+        self, symbol: str, timeframe: str, since: int | None, limit: int
+    ) -> list[list[float]]:
+        """Up to `limit` raw candles (at most 1,000) from `since` (epoch ms), oldest first:
+        one page for the backtest downloader."""
+        await self.market(symbol)
+        limit = min(limit, self._caps.max_candles_per_request)
+        rows: list[list[float]] = await self._read(
+            self._caps.weights.klines, lambda: self._ex.fetch_ohlcv(symbol, timeframe, since, limit)
+        )
+        return rows
+
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """The last traded price."""
         await self.market(symbol)

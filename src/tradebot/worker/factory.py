@@ -3,6 +3,7 @@
 Late acks with re-delivery on worker loss, prefetch 1, JSON only, results ignored, soft and
 hard time limits per cycle. Bots are scheduled by the dispatcher (Beat, every second) and,
 with SCHEDULER_MODE=chain, by each cycle enqueueing the next; see `tradebot.worker.tasks`.
+Backtest jobs have their own queue (and limits), so bot cycles never wait behind them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from tradebot.config import Settings
 # Re-delivery of a message whose worker died comes after this many seconds (Redis broker);
 # countdowns never exceed CHAIN_MAX_COUNTDOWN, which stays well below it.
 VISIBILITY_TIMEOUT = 3600
+BACKTEST_HARD_MARGIN = 30.0  # the hard limit after the soft one, which writes the failure
 DISPATCH_TASK = "tradebot.dispatch_due_bots"
+BACKTEST_TASK = "tradebot.run_backtest"
+RECOVER_BACKTESTS_TASK = "tradebot.recover_backtests"
+RECOVER_EVERY = 30.0  # seconds between sweeps for backtests whose worker died
+QUEUE_KINDS = ("cycles", "dispatch", "backtests")
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -46,8 +52,23 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.dispatch_interval,
                 "options": {"expires": max(1.0, settings.dispatch_interval * 2)},
             },
+            "recover-backtests": {
+                "task": RECOVER_BACKTESTS_TASK,
+                "schedule": RECOVER_EVERY,
+                "options": {"expires": RECOVER_EVERY},
+            },
         },
-        task_routes={DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")}},
+        task_routes={
+            DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")},
+            RECOVER_BACKTESTS_TASK: {"queue": queue_name(settings, "dispatch")},
+            BACKTEST_TASK: {"queue": queue_name(settings, "backtests")},
+        },
+        task_annotations={
+            BACKTEST_TASK: {
+                "soft_time_limit": settings.backtest_time_limit,
+                "time_limit": settings.backtest_time_limit + BACKTEST_HARD_MARGIN,
+            }
+        },
         task_default_queue=queue_name(settings, "cycles"),
     )
     return app
@@ -65,8 +86,15 @@ class TaskQueue:
         self._settings = settings
         self._app: Celery | None = None
 
-    def send_cycle(self, bot_id: int) -> None:
-        """Run one cycle of `bot_id` now (start)."""
+    def _celery(self) -> Celery:
         if self._app is None:
             self._app = make_celery(self._settings)
-        self._app.send_task("tradebot.run_bot_strategy_cycle", args=[bot_id])
+        return self._app
+
+    def send_cycle(self, bot_id: int) -> None:
+        """Run one cycle of `bot_id` now (start)."""
+        self._celery().send_task("tradebot.run_bot_strategy_cycle", args=[bot_id])
+
+    def send_backtest(self, backtest_id: int) -> None:
+        """Run backtest job `backtest_id` (on the backtests queue)."""
+        self._celery().send_task(BACKTEST_TASK, args=[backtest_id])

@@ -6,6 +6,8 @@
 - `run_bot_batch(bot_ids)`: one cycle for each due bot of the batch.
 - `run_bot_strategy_cycle(bot_config_id)`: one cycle of one bot; retries temporary errors
   with backoff (bounded), and in chain mode enqueues the bot's next cycle.
+- `run_backtest(backtest_id)` (the backtests queue): one backtest job, within
+  BACKTEST_TIME_LIMIT; `recover_backtests` (Beat) fails jobs whose worker died.
 """
 
 from __future__ import annotations
@@ -17,18 +19,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_process_shutdown
 from celery.utils.time import get_exponential_backoff_interval
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
+from tradebot.backtests import jobs
 from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import BatchResult, run_batch
 from tradebot.worker import runtime, watchdog  # noqa: F401 - registers its signal handlers
 from tradebot.worker.celery_app import app
 from tradebot.worker.dispatch_log import DispatchTally
-from tradebot.worker.factory import DISPATCH_TASK
+from tradebot.worker.factory import BACKTEST_TASK, DISPATCH_TASK, RECOVER_BACKTESTS_TASK
 
 log = logging.getLogger(__name__)
 CYCLE_TASK = "tradebot.run_bot_strategy_cycle"
@@ -142,6 +146,29 @@ async def _dispatch() -> int:
 def dispatch_due_bots() -> int:
     """Enqueue every due bot (or, in chain mode, every lost chain)."""
     return runtime.run(_dispatch())
+
+
+@app.task(
+    name=BACKTEST_TASK,
+    autoretry_for=INFRA_ERRORS,  # before the claim: the job is still queued
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=INFRA_MAX_RETRIES,
+)
+def run_backtest(backtest_id: int) -> None:
+    """One backtest job: candles, the backtester, the report (progress on the stream)."""
+    ctx = runtime.context()
+    try:
+        runtime.run(jobs.run(ctx, backtest_id))
+    except SoftTimeLimitExceeded:
+        limit = ctx.settings.backtest_time_limit
+        runtime.run(jobs.fail(ctx, backtest_id, f"took longer than the {limit:.0f} s allowed"))
+
+
+@app.task(name=RECOVER_BACKTESTS_TASK, ignore_result=True)
+def recover_backtests() -> int:
+    """Fail backtests whose worker died (no progress for BACKTEST_STALE_SECONDS)."""
+    return runtime.run(jobs.recover(runtime.context()))
 
 
 @app.task(name="tradebot.ping")

@@ -18,8 +18,8 @@ from celery.signals import task_received, worker_ready
 from redis import Redis
 from redis.exceptions import RedisError
 
-from tradebot.config import get_settings
-from tradebot.worker.factory import queue_name
+from tradebot.config import Settings, get_settings
+from tradebot.worker.factory import BACKTEST_HARD_MARGIN, queue_name
 
 log = logging.getLogger(__name__)
 CHECK_EVERY = 5.0
@@ -37,14 +37,13 @@ def _waiting(client: Redis, keys: list[str]) -> int:
     return sum(int(client.llen(k)) for k in keys)  # type: ignore[arg-type]
 
 
-def _watch(stall_seconds: float) -> None:
+def _watch(stall_seconds: float, queues: list[str]) -> None:
     settings = get_settings()
     url = settings.broker_url
     if not url.startswith(("redis://", "rediss://", "redis+socket://")):
         return  # RabbitMQ consumers recover on their own
     client = Redis.from_url(url.replace("redis+socket://", "unix://"), socket_timeout=5)
-    prefix = settings.redis_key_prefix
-    keys = [prefix + queue_name(settings, kind) for kind in ("cycles", "dispatch")]
+    keys = [settings.redis_key_prefix + q for q in queues]
     while True:
         time.sleep(CHECK_EVERY)
         silent = time.monotonic() - _last_received
@@ -63,11 +62,25 @@ def _watch(stall_seconds: float) -> None:
             os._exit(EXIT_CODE)
 
 
+def watched(settings: Settings, queues: list[str]) -> tuple[list[str], float]:
+    """The queues a worker watches (those it consumes) and how long it may stay silent:
+    never shorter than its longest task may legitimately keep every pool process busy."""
+    stall = max(settings.worker_stall_seconds, settings.cycle_time_limit + 5)
+    if queue_name(settings, "backtests") in queues:
+        stall = max(stall, settings.backtest_time_limit + BACKTEST_HARD_MARGIN + 5)
+    return queues, stall
+
+
 @worker_ready.connect
-def _start(**_: Any) -> None:
+def _start(sender: Any = None, **_: Any) -> None:
     global _last_received
     _last_received = time.monotonic()
     settings = get_settings()
-    # Never shorter than a cycle may legitimately keep both pool processes busy.
-    stall = max(settings.worker_stall_seconds, settings.cycle_time_limit + 5)
-    threading.Thread(target=_watch, args=(stall,), name="consumer-watchdog", daemon=True).start()
+    consumed = getattr(getattr(sender, "app", None), "amqp", None)
+    names = list(consumed.queues.consume_from) if consumed is not None else []
+    queues, stall = watched(
+        settings, names or [queue_name(settings, k) for k in ("cycles", "dispatch")]
+    )
+    threading.Thread(
+        target=_watch, args=(stall, queues), name="consumer-watchdog", daemon=True
+    ).start()
