@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -115,6 +117,9 @@ async def test_validation_spends_the_engines_budget_for_that_host(  # type: igno
     ).json()
     engine = EngineContext.create(engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url))
     try:
+        # Both sides count weight per wall-clock minute: keep the check inside one minute.
+        if (second := time.time() % 60) > 50:
+            await asyncio.sleep(60.5 - second)
         assert await engine.governor.used() == 0
         r = await user.request("POST", f"/api-keys/{created['id']}/validate")
         assert r.status_code == 200, r.text
