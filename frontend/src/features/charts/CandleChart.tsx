@@ -16,6 +16,7 @@ import { chartColors, usePrefersDark } from './theme';
 import type { ChartView } from './types';
 
 const ts = (t: number) => t as UTCTimestamp;
+const MAX_LABELLED = 40;
 const DEFAULT_RSI_LEVELS: [number, number] = [30, 70];
 /** An indicator's values on the candles' times, warm-up (null) left out. */
 const line = (times: number[], values: (number | null)[]) =>
@@ -48,7 +49,8 @@ export default function CandleChart({ data, emaFast, emaSlow, rsiLevels = DEFAUL
       height,
       layout: { background: { color: c.bg }, textColor: c.text, panes: { separatorColor: c.grid } },
       grid: { vertLines: { color: c.grid }, horzLines: { color: c.grid } },
-      timeScale: { timeVisible: true, secondsVisible: false },
+      // Room right of the last candle, for its marker's label.
+      timeScale: { timeVisible: true, secondsVisible: false, rightOffset: 8 },
       rightPriceScale: { borderVisible: false },
     });
     const candles = chart.addSeries(CandlestickSeries, {
@@ -82,7 +84,8 @@ export default function CandleChart({ data, emaFast, emaSlow, rsiLevels = DEFAUL
       position: m.side === 'BUY' ? 'belowBar' : 'aboveBar',
       shape: m.side === 'BUY' ? 'arrowUp' : 'arrowDown',
       color: m.side === 'BUY' ? c.up : c.down,
-      text: `${m.side === 'BUY' ? 'Buy' : 'Sell'}${m.reason ? ` · ${reasonText(m.reason)}` : ''}`,
+      // Labels only while they can be read: a long backtest has hundreds of markers.
+      text: placed.length > MAX_LABELLED ? '' : `${m.side === 'BUY' ? 'Buy' : 'Sell'}${m.reason ? ` · ${reasonText(m.reason)}` : ''}`,
     }));
     createSeriesMarkers(candles, markers);
     const levels = data.levels;
@@ -101,5 +104,5 @@ export default function CandleChart({ data, emaFast, emaSlow, rsiLevels = DEFAUL
     return () => chart.remove();
   }, [data, placed, dark, height, emaFast, emaSlow, rsiLevels]);
 
-  return <div ref={host} className="chart" role="img" aria-label={label} data-testid="candle-chart" data-markers={placed.length} style={{ height }} />;
+  return <div ref={host} className="chart" role="figure" aria-label={label} data-testid="candle-chart" data-markers={placed.length} style={{ height }} />;
 }
