@@ -13,9 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.conftest import create_database, drop_database, free_port
+from tests.engine.processes import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
@@ -60,18 +60,6 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """`asyncio.run` on a thread of its own: Playwright's sync API keeps a loop on this one."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
-
-def wait_for(
-    check: Callable[[], object], timeout: float, what: str, logs: Callable[[], str]
-) -> None:
-    """Poll `check` until it is truthy; fail naming `what`, with the stack's last log lines."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{logs()[-4000:]}")
 
 
 def _node(*args: str, cwd: Path, timeout: float) -> None:

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import Up, wait_for
+from tests.e2e.conftest import Up
+from tests.engine.processes import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -117,10 +118,8 @@ def test_a_users_journey(up: Up, browser: Any, artifacts: Path, axe_source: Path
 
     def traded() -> bool:
         up.poke()
-        return card.get_by_test_id("trades-today").inner_text().split("/")[0].strip() not in (
-            "0",
-            "",
-        )
+        count = card.get_by_test_id("trades-today").inner_text().split("/")[0].strip()
+        return count not in ("0", "")
 
     wait_for(traded, 120, "the card to show the bot's first trade", up.logs)
     assert page.evaluate("() => window.__sameDocument === true"), "the page was reloaded"
