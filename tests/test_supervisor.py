@@ -146,3 +146,10 @@ def test_other_commands_find_the_services_only_while_up_runs(tmp_path: Path) -> 
     save_json_0600(tmp_path / RUNNING_FILE, {"pid": gone.stdout.strip(), **urls})
     assert running_services(tmp_path) == {}  # a `tradebot up` that died without cleaning up
     assert running_services(tmp_path / "elsewhere") == {}
+
+
+def test_a_new_data_directory_is_made_even_with_urls_set(tmp_path: Path) -> None:
+    # Beat writes its schedule there: without the directory it dies at start, again and again.
+    data = tmp_path / "new" / "data"
+    env = _stack(data, free_port(), SLEEPER).start_services()
+    assert data.is_dir() and env["TRADEBOT_DATA_DIR"] == str(data.resolve())

@@ -95,6 +95,8 @@ class Stack:
         return env
 
     def start_services(self) -> dict[str, str]:
+        # Beat keeps its schedule file here even when no embedded service needs the directory.
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         env = self.env()
         if self.postgres is not None:
             env["DATABASE_URL"] = self.postgres.start()

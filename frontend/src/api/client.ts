@@ -13,6 +13,17 @@ export type ApiKey = Schemas['ApiKeyOut'];
 export type ApiKeyValidation = Schemas['ApiKeyValidation'];
 export type Trade = Schemas['TradeOut'];
 export type TradePage = Schemas['TradePage'];
+export type BotChart = Schemas['BotChartOut'];
+export type MarketChart = Schemas['ChartOut'];
+export type Marker = Schemas['MarkerOut'];
+export type Levels = Schemas['LevelsOut'];
+export type Stats = Schemas['StatsOut'];
+export type Totals = Schemas['TotalsOut'];
+export type BacktestCreate = Schemas['BacktestCreate'];
+export type Backtest = Schemas['BacktestOut'];
+export type BacktestDetail = Schemas['BacktestDetailOut'];
+export type BacktestResult = Schemas['ResultOut'];
+export type BacktestMetrics = Schemas['MetricsOut'];
 
 export const api = createClient<paths>({
   baseUrl: typeof window === 'undefined' ? '' : window.location.origin,

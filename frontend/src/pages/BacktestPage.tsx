@@ -1,16 +1,12 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, lazy, Suspense, useMemo, useState } from 'react';
-import { ApiError } from '../api/client';
-import { type Backtest, type BacktestParams, type ChartData, pending } from '../api/pending';
+import { type FormEvent, useState } from 'react';
+import { ApiError, type BacktestCreate, type BacktestDetail, type Bot } from '../api/client';
 import { Field } from '../components/Field';
-import { Alert, Button, Spinner, Stat } from '../components/ui';
+import { Alert, Button } from '../components/ui';
+import { BacktestReport } from '../features/backtests/BacktestReport';
+import { ACTIVE, useBacktest, useBacktests, useCreateBacktest, useDeleteBacktest } from '../features/backtests/queries';
 import { useBots } from '../features/bots/queries';
 import { type BotForm, DEFAULTS, SYMBOL_RE, TIMEFRAMES, formFromBot, toPayload, validate } from '../features/bots/validation';
-import { dateTime, money, num, price, reasonText, signedMoney, tone } from '../lib/format';
-import { keys } from '../lib/queryKeys';
-
-const CandleChart = lazy(() => import('../features/charts/CandleChart'));
-const LineChart = lazy(() => import('../features/charts/LineChart'));
+import { dateTime } from '../lib/format';
 
 const STRATEGY_FIELDS = [
   ['ema_fast', 'EMA fast'],
@@ -24,109 +20,86 @@ const STRATEGY_FIELDS = [
   ['position_size', 'Position size (%)'],
 ] as const;
 
-const METRICS: [string, string, (v: unknown) => string][] = [
-  ['total_return_perc', 'Return', (v) => pct(v)],
-  ['buy_and_hold_return_perc', 'Buy and hold', (v) => pct(v)],
-  ['trades', 'Trades', (v) => String(v ?? '—')],
-  ['win_rate_perc', 'Win rate', (v) => pct(v)],
-  ['max_drawdown_perc', 'Max drawdown', (v) => pct(v)],
-  ['sharpe', 'Sharpe (daily)', (v) => fixed(v)],
-  ['sortino', 'Sortino (daily)', (v) => fixed(v)],
-  ['profit_factor', 'Profit factor', (v) => fixed(v)],
-  ['expectancy', 'Expectancy', (v) => signedMoney(v as string)],
-  ['cagr_perc', 'CAGR', (v) => pct(v)],
-  ['fees', 'Fees', (v) => money(v as string)],
-];
-const pct = (v: unknown) => (num(v as string) === null ? '—' : `${num(v as string)!.toFixed(2)} %`);
-const fixed = (v: unknown) => (num(v as string) === null ? '—' : num(v as string)!.toFixed(2));
+type Strategy = Omit<BacktestCreate, 'symbol' | 'timeframe' | 'source' | 'bars' | 'from' | 'to' | 'bot_id'>;
 
-function Report({ bt }: { bt: Backtest }) {
-  const r = bt.result;
-  const market = useQuery({
-    queryKey: ['backtest-chart', bt.id],
-    queryFn: (): Promise<ChartData> => pending.marketChart({ symbol: bt.params.symbol, timeframe: bt.params.timeframe, bars: bt.params.bars ?? 500 }),
-    enabled: Boolean(r && !r.candles),
-    retry: false,
-  });
-  const chart = useMemo<ChartData | undefined>(() => {
-    if (!r) return undefined;
-    if (r.candles) return { candles: r.candles, ema_fast: [], ema_slow: [], rsi: [], markers: r.markers ?? [], levels: null };
-    return market.data && { ...market.data, markers: r.markers ?? market.data.markers };
-  }, [r, market.data]);
-  const equity = useMemo(
-    () => (r?.equity ?? []).filter((p) => p.value !== null).map((p) => ({ time: p.time, value: Number(p.value) })),
-    [r],
-  );
-  if (!r) return null;
-  return (
-    <section className="card" aria-labelledby="report-title" data-testid="backtest-report">
-      <div className="page-head">
-        <h2 id="report-title" className="card__title">
-          Report: {bt.params.symbol} {bt.params.timeframe}
-        </h2>
-        <a className="btn btn--secondary" href={pending.tradesCsvUrl(bt.id)} download>
-          Download trades.csv
-        </a>
-      </div>
-      <dl className="stats stats--wide" data-testid="backtest-metrics">
-        {METRICS.filter(([k]) => k in r.metrics).map(([k, label, f]) => (
-          <Stat key={k} label={label} value={f(r.metrics[k])} tone={k.includes('return') || k === 'expectancy' ? tone(r.metrics[k] as string) : undefined} />
-        ))}
-      </dl>
-      <Suspense fallback={<Spinner label="Loading the charts" />}>
-        {chart && <CandleChart data={chart} label={`${bt.params.symbol} candles with the backtest's trades`} height={360} />}
-        {equity.length > 0 && <LineChart points={equity} label="Equity curve" testId="equity-chart" />}
-      </Suspense>
-      <div className="table-wrap">
-        <table className="table" data-testid="backtest-trades">
-          <thead>
-            <tr>
-              <th scope="col">Entry</th>
-              <th scope="col">Exit</th>
-              <th scope="col" className="num">
-                Entry price
-              </th>
-              <th scope="col" className="num">
-                Exit price
-              </th>
-              <th scope="col" className="num">
-                P&amp;L
-              </th>
-              <th scope="col">Exit reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.trades.map((t, i) => (
-              <tr key={`${t.entry_time}-${i}`}>
-                <td>{dateTime(new Date(t.entry_time * 1000).toISOString())}</td>
-                <td>{dateTime(new Date(t.exit_time * 1000).toISOString())}</td>
-                <td className="num">{price(t.entry_price)}</td>
-                <td className="num">{price(t.exit_price)}</td>
-                <td className={`num tone-${tone(t.pnl)}`}>{signedMoney(t.pnl)}</td>
-                <td>{reasonText(t.exit_reason)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
-  );
+/** The strategy fields of a valid form, as the API takes them (those of a bot's settings). */
+function strategyOf(form: BotForm): Strategy {
+  const p = toPayload(form);
+  return {
+    initial_capital: p.initial_capital,
+    position_size_perc: p.position_size_perc,
+    position_size_fixed: p.position_size_fixed,
+    stop_loss_perc: p.stop_loss_perc,
+    take_profit_perc: p.take_profit_perc,
+    trailing_stop_perc: p.trailing_stop_perc,
+    trailing_stop_active: p.trailing_stop_active ?? false,
+    ema_fast: p.ema_fast ?? 9,
+    ema_slow: p.ema_slow ?? 21,
+    rsi_period: p.rsi_period ?? 14,
+    rsi_oversold: p.rsi_oversold ?? 30,
+    rsi_overbought: p.rsi_overbought ?? 70,
+    max_daily_trades: p.max_daily_trades,
+  };
 }
 
-function Progress({ bt }: { bt: Backtest }) {
-  const value = Math.round(Math.max(0, Math.min(1, bt.progress)) * 100);
+const sameStrategy = (form: BotForm, bot: Bot) => JSON.stringify(strategyOf(form)) === JSON.stringify(strategyOf(formFromBot(bot)));
+
+function Progress({ bt }: { bt: BacktestDetail }) {
+  const value = Math.round(Math.max(0, Math.min(100, bt.progress)));
   return (
     <div className="progress-row">
       <label htmlFor={`bt-progress-${bt.id}`}>
-        {bt.status === 'queued' ? 'Waiting for a worker' : 'Running'} ({value} %)
+        Backtest #{bt.id}: {bt.status === 'queued' ? 'waiting for a worker' : 'running'} ({value} %)
       </label>
       <progress id={`bt-progress-${bt.id}`} max={100} value={value} data-testid="backtest-progress" />
     </div>
   );
 }
 
+function History({ onOpen }: { onOpen: (id: number) => void }) {
+  const history = useBacktests();
+  const remove = useDeleteBacktest();
+  return (
+    <section className="card" aria-labelledby="bt-history-title">
+      <h2 id="bt-history-title" className="card__title">
+        Your backtests
+      </h2>
+      {remove.error && <Alert>{remove.error.message}</Alert>}
+      {history.isError ? (
+        <p className="muted">Your backtests could not be loaded: {history.error.message}</p>
+      ) : !history.data?.items.length ? (
+        <p className="muted">None yet.</p>
+      ) : (
+        <ul className="history" data-testid="backtest-history">
+          {history.data.items.map((h) => {
+            const active = ACTIVE.includes(h.status);
+            return (
+              <li key={h.id} data-testid={`backtest-${h.id}`}>
+                <button type="button" className="linkish" onClick={() => onOpen(h.id)}>
+                  #{h.id} {String(h.params.symbol)} {String(h.params.timeframe)}, {String(h.params.bars)} candles
+                </button>{' '}
+                <span className="muted">
+                  {h.status}
+                  {active ? ` ${h.progress} %` : ''}, {dateTime(h.created_at)}
+                </span>{' '}
+                <Button
+                  variant="secondary"
+                  busy={remove.isPending && remove.variables === h.id}
+                  onClick={() => remove.mutate(h.id)}
+                  aria-label={`${active ? 'Cancel' : 'Delete'} backtest #${h.id}`}
+                >
+                  {active ? 'Cancel' : 'Delete'}
+                </Button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 export function BacktestPage() {
-  const client = useQueryClient();
   const bots = useBots();
   const [symbol, setSymbol] = useState('BTC/USDT');
   const [timeframe, setTimeframe] = useState('1h');
@@ -141,22 +114,8 @@ export function BacktestPage() {
   const [message, setMessage] = useState<string | null>(null);
   const [current, setCurrent] = useState<number | null>(null);
 
-  const history = useQuery({ queryKey: keys.backtests, queryFn: pending.listBacktests, retry: false });
-  const job = useQuery({
-    queryKey: keys.backtest(current ?? 0),
-    queryFn: () => pending.getBacktest(current!),
-    enabled: current !== null,
-    // A job's progress is read until it ends; the bots' status stream is not for jobs.
-    refetchInterval: (q) => (q.state.data && !['queued', 'running'].includes(q.state.data.status) ? false : 1000),
-  });
-  const create = useMutation({
-    mutationFn: pending.createBacktest,
-    onSuccess: (bt) => {
-      client.setQueryData(keys.backtest(bt.id), bt);
-      void client.invalidateQueries({ queryKey: keys.backtests, exact: true });
-      setCurrent(bt.id);
-    },
-  });
+  const job = useBacktest(current);
+  const create = useCreateBacktest(setCurrent);
 
   const pickBot = (id: string) => {
     setBotId(id);
@@ -171,27 +130,26 @@ export function BacktestPage() {
   async function submit(e: FormEvent) {
     e.preventDefault();
     setMessage(null);
+    const sym = symbol.trim().toUpperCase();
     const local: Record<string, string> = {};
-    if (!SYMBOL_RE.test(symbol.trim().toUpperCase())) local.symbol = 'must look like BASE/QUOTE, e.g. BTC/USDT';
+    if (!SYMBOL_RE.test(sym)) local.symbol = 'must look like BASE/QUOTE, e.g. BTC/USDT';
     if (span === 'bars' && !(/^\d+$/.test(bars) && Number(bars) >= 50)) local.bars = 'a whole number, at least 50';
-    if (span === 'range' && (!start || !end || start >= end)) local.range = 'pick a start before the end';
-    const strat = validate({ ...strategy, name: 'backtest', symbol: symbol.trim().toUpperCase() || 'BTC/USDT', timeframe });
+    if (span === 'range' && (!start || (end && start >= end))) local.from = 'pick a start before the end';
+    const strat = validate({ ...strategy, name: 'backtest', symbol: sym || 'BTC/USDT', timeframe });
     for (const [k] of STRATEGY_FIELDS) if (strat[k]) local[k] = strat[k]!;
     setErrors(local);
     if (Object.keys(local).length) return;
-    const { name: _n, api_key_id: _k, mode: _m, ...config } = toPayload({ ...strategy, symbol, timeframe });
-    const params: BacktestParams = {
-      symbol: symbol.trim().toUpperCase(),
-      timeframe,
+    // A bot's own settings go by its id (the API copies them); edited ones go as fields.
+    const bot = bots.data?.find((b) => String(b.id) === botId);
+    const body: BacktestCreate = {
+      symbol: sym,
+      timeframe: timeframe as BacktestCreate['timeframe'],
       source,
-      bars: span === 'bars' ? Number(bars) : null,
-      start: span === 'range' ? start : null,
-      end: span === 'range' ? end : null,
-      bot_id: botId ? Number(botId) : null,
-      config,
-    };
+      ...(span === 'bars' ? { bars: Number(bars) } : { from: `${start}T00:00:00Z`, ...(end ? { to: `${end}T00:00:00Z` } : {}) }),
+      ...(bot && sameStrategy(strategy, bot) ? { bot_id: bot.id } : strategyOf(strategy)),
+    } as BacktestCreate;
     try {
-      await create.mutateAsync(params);
+      await create.mutateAsync(body);
     } catch (err) {
       if (err instanceof ApiError) {
         setErrors(err.fieldErrors());
@@ -208,6 +166,7 @@ export function BacktestPage() {
         <h2 id="bt-form-title" className="card__title">
           Run a backtest
         </h2>
+        <p className="muted">It runs on the workers with the bots' own strategy code; its progress and report appear below.</p>
         {message && <Alert>{message}</Alert>}
         <form onSubmit={submit} noValidate aria-label="Run a backtest">
           <div className="form-grid">
@@ -226,7 +185,7 @@ export function BacktestPage() {
             <Field label="Symbol" error={errors.symbol}>
               {(p) => <input {...p} value={symbol} onChange={(e) => setSymbol(e.target.value)} />}
             </Field>
-            <Field label="Timeframe">
+            <Field label="Timeframe" error={errors.timeframe}>
               {(p) => (
                 <select {...p} value={timeframe} onChange={(e) => setTimeframe(e.target.value)}>
                   {TIMEFRAMES.map((t) => (
@@ -252,15 +211,17 @@ export function BacktestPage() {
               )}
             </Field>
             {span === 'bars' ? (
-              <Field label="Candles" error={errors.bars} help="How many candles, ending now.">
+              <Field label="Candles" error={errors.bars} help="How many candles, ending with the latest closed one.">
                 {(p) => <input {...p} inputMode="numeric" value={bars} onChange={(e) => setBars(e.target.value)} />}
               </Field>
             ) : (
               <>
-                <Field label="From" error={errors.range}>
+                <Field label="From" error={errors.from}>
                   {(p) => <input {...p} type="date" value={start} onChange={(e) => setStart(e.target.value)} />}
                 </Field>
-                <Field label="To">{(p) => <input {...p} type="date" value={end} onChange={(e) => setEnd(e.target.value)} />}</Field>
+                <Field label="To" error={errors.to} help="Empty: up to now.">
+                  {(p) => <input {...p} type="date" value={end} onChange={(e) => setEnd(e.target.value)} />}
+                </Field>
               </>
             )}
           </div>
@@ -268,7 +229,7 @@ export function BacktestPage() {
             <legend>Strategy</legend>
             <div className="form-grid">
               {STRATEGY_FIELDS.map(([k, label]) => (
-                <Field key={k} label={label} error={errors[k]}>
+                <Field key={k} label={label} error={errors[k] ?? (k === 'position_size' ? errors.position_size_perc : undefined)}>
                   {(p) => (
                     <input
                       {...p}
@@ -289,33 +250,12 @@ export function BacktestPage() {
           </div>
         </form>
       </section>
-      {bt && (bt.status === 'queued' || bt.status === 'running') && <Progress bt={bt} />}
-      {bt?.status === 'failed' && <Alert>The backtest failed: {bt.error ?? 'unknown error'}</Alert>}
-      {bt?.status === 'done' && <Report bt={bt} />}
-      <section className="card" aria-labelledby="bt-history-title">
-        <h2 id="bt-history-title" className="card__title">
-          Your backtests
-        </h2>
-        {history.isError ? (
-          <p className="muted">Backtests are not available: {history.error.message}</p>
-        ) : !history.data?.length ? (
-          <p className="muted">None yet.</p>
-        ) : (
-          <ul className="history" data-testid="backtest-history">
-            {history.data.map((h) => (
-              <li key={h.id}>
-                <button type="button" className="linkish" onClick={() => setCurrent(h.id)}>
-                  #{h.id} {h.params.symbol} {h.params.timeframe}
-                </button>{' '}
-                <span className="muted">
-                  {h.status}
-                  {h.created_at ? `, ${dateTime(h.created_at)}` : ''}
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      {job.isError && <Alert>The backtest could not be loaded: {job.error.message}</Alert>}
+      {bt && ACTIVE.includes(bt.status) && <Progress bt={bt} />}
+      {bt?.status === 'failed' && <Alert>Backtest #{bt.id} failed: {bt.error ?? 'no reason given'}</Alert>}
+      {bt?.status === 'cancelled' && <Alert tone="info">Backtest #{bt.id} was cancelled.</Alert>}
+      {bt?.status === 'done' && <BacktestReport bt={bt} />}
+      <History onOpen={setCurrent} />
     </>
   );
 }

@@ -1,6 +1,5 @@
 import { Link } from 'react-router';
-import type { Bot } from '../api/client';
-import type { PnlSummary } from '../api/pending';
+import type { Bot, Totals } from '../api/client';
 import { Alert, Spinner, Stat } from '../components/ui';
 import { BotCard } from '../features/bots/BotCard';
 import { useBots, useStats } from '../features/bots/queries';
@@ -22,14 +21,14 @@ function liveTotals(bots: Bot[], live: LiveMap) {
   return { daily, open, trades, active };
 }
 
-function Summary({ title, s, testId }: { title: string; s: PnlSummary | undefined; testId: string }) {
+function Summary({ title, s, testId }: { title: string; s: Totals | undefined; testId: string }) {
   if (!s) return null;
   const rate = s.wins + s.losses > 0 ? `${Math.round((100 * s.wins) / (s.wins + s.losses))} %` : '—';
   return (
     <section className="card totals__group" aria-label={title} data-testid={testId}>
       <h2 className="card__title">{title}</h2>
       <dl className="stats">
-        <Stat label="Realised P&L" value={signedMoney(s.pnl)} tone={tone(s.pnl)} />
+        <Stat label="Realised P&L" value={signedMoney(s.realised_pnl)} tone={tone(s.realised_pnl)} />
         <Stat label="Fees" value={money(s.fees)} />
         <Stat label="Trades" value={s.trades} />
         <Stat label="Win rate" value={rate} />

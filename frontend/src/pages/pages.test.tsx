@@ -30,6 +30,22 @@ const trade = (id: number, ts: string, side: string, pnl: string | null) => ({
 describe('pages', () => {
   afterEach(() => vi.unstubAllGlobals());
 
+  it('shows the totals of today and all time from /stats', async () => {
+    const totals = (pnl: string, trades: number) => ({ realised_pnl: pnl, fees: '0.5', trades, wins: 3, losses: 1 });
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch({
+        'GET /api/v1/bots': [makeBot({ id: 1 })],
+        'GET /api/v1/stats': { start: '', end: '', bot_id: null, total: totals('1', 2), by_bot: [], by_day: [], today: totals('-2.5', 4), all_time: totals('12.25', 8) },
+      }),
+    );
+    renderAt(<DashboardPage />);
+    const today = await screen.findByTestId('totals-today');
+    expect(today).toHaveTextContent('-2.50');
+    expect(today).toHaveTextContent('75 %');
+    expect(screen.getByTestId('totals-all-time')).toHaveTextContent('+12.25');
+  });
+
   it('leads a new user to create a first bot', async () => {
     vi.stubGlobal('fetch', fakeFetch({ 'GET /api/v1/bots': [] }));
     renderAt(<DashboardPage />);
@@ -65,7 +81,18 @@ describe('pages', () => {
     const fetch = fakeFetch({
       'GET /api/v1/bots/1': makeBot({ id: 1 }),
       'GET /api/v1/bots/1/trades': (req: Request) => json(new URL(req.url).searchParams.get('cursor') === 'c1' ? page2 : page1),
-      'GET /api/v1/bots/1/chart': { candles: [], ema_fast: [], ema_slow: [], rsi: [], markers: [], levels: null },
+      'GET /api/v1/bots/1/chart': {
+        bot_id: 1,
+        symbol: 'BTC/USDT',
+        timeframe: '1m',
+        market: 'demo',
+        periods: { ema_fast: 9, ema_slow: 21, rsi_period: 14 },
+        price: 50000,
+        candles: [{ time: 60, open: 1, high: 2, low: 0.5, close: 1.5, volume: 3 }],
+        indicators: { ema_fast: [null], ema_slow: [null], rsi: [null] },
+        markers: [],
+        levels: null,
+      },
     });
     vi.stubGlobal('fetch', fetch);
     const { client } = renderAt(<BotDetailPage />, { path: '/bots/1', route: '/bots/:id' });

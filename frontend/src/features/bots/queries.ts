@@ -1,6 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type Bot, type BotCreate, type BotUpdate, api, unwrap } from '../../api/client';
-import { pending } from '../../api/pending';
 import { keys } from '../../lib/queryKeys';
 import type { LiveMap } from '../live/LiveProvider';
 import { useLiveStatus } from '../live/LiveProvider';
@@ -47,11 +46,16 @@ export function useBotTrades(id: number, limit = 25) {
 }
 
 export function useBotChart(id: number) {
-  return useQuery({ queryKey: keys.chart(id), queryFn: () => pending.botChart(id), retry: false });
+  return useQuery({
+    queryKey: keys.chart(id),
+    queryFn: () => unwrap(api.GET('/api/v1/bots/{bot_id}/chart', { params: { path: { bot_id: id } } })),
+    retry: false,
+  });
 }
 
+/** The P&L totals (the API's default range; today and all time are what the dashboard shows). */
 export function useStats() {
-  return useQuery({ queryKey: keys.stats, queryFn: () => pending.stats(), retry: false });
+  return useQuery({ queryKey: keys.stats, queryFn: () => unwrap(api.GET('/api/v1/stats')), retry: false });
 }
 
 export function useApiKeys() {

@@ -32,5 +32,5 @@ export default function LineChart({ points, label, height = 220, testId = 'line-
     chart.timeScale().fitContent();
     return () => chart.remove();
   }, [points, dark, height]);
-  return <div ref={host} className="chart" role="img" aria-label={label} data-testid={testId} style={{ height }} />;
+  return <div ref={host} className="chart" role="figure" aria-label={label} data-testid={testId} style={{ height }} />;
 }

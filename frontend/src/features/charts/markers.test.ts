@@ -7,15 +7,15 @@ describe('chart helpers', () => {
     const candles = [60, 120, 180];
     const out = snapToCandles(
       [
-        { time: 185, side: 'sell', price: '2', reason: 'take_profit' },
-        { time: 61, side: 'buy', price: '1', reason: 'golden_cross' },
-        { time: 10, side: 'buy', price: '1', reason: null }, // before the first candle: dropped
+        { time: 190, candle_time: 185, side: 'SELL', price: 2, reason: 'take_profit' },
+        { time: 62, candle_time: 61, side: 'BUY', price: 1, reason: 'golden_cross' },
+        { time: 12, candle_time: 10, side: 'BUY', price: 1, reason: null }, // before the first candle: dropped
       ],
       candles,
     );
     expect(out.map((m) => [m.bar, m.side])).toEqual([
-      [60, 'buy'],
-      [180, 'sell'],
+      [60, 'BUY'],
+      [180, 'SELL'],
     ]);
   });
 

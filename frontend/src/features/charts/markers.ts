@@ -1,6 +1,7 @@
-import type { Marker } from '../../api/pending';
+import type { Marker } from '../../api/client';
 
-/** The open time of the candle each marker falls in (markers must sit on a bar). */
+/** The open time of the chart candle each marker falls in (markers must sit on a bar): a
+ * backtest's price chart merges candles, so a fill's own candle may not be on it. */
 export function snapToCandles(markers: Marker[], candleTimes: number[]): (Marker & { bar: number })[] {
   const out: (Marker & { bar: number })[] = [];
   for (const m of markers) {
@@ -9,7 +10,7 @@ export function snapToCandles(markers: Marker[], candleTimes: number[]): (Marker
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (candleTimes[mid]! <= m.time) {
+      if (candleTimes[mid]! <= m.candle_time) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;

@@ -1,10 +1,10 @@
 import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect, useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { Bot } from '../../api/client';
+import type { BacktestDetail, Bot, Schemas } from '../../api/client';
 import { keys } from '../../lib/queryKeys';
 import { LiveConnection, type LiveOptions } from './connection';
-import { type LiveBot, type LiveStatus, liveFromBot } from './types';
+import { type BacktestEvent, type LiveBot, type LiveStatus, liveFromBot } from './types';
 
 export type LiveMap = Record<number, LiveBot>;
 
@@ -60,6 +60,19 @@ export function applyEvents(client: QueryClient) {
       client.setQueryData<LiveMap>(keys.live, { ...previous, [bot.bot_id]: bot });
       if (!knownIds().has(bot.bot_id) && client.getQueryData(keys.bots) !== undefined) {
         void client.invalidateQueries({ queryKey: keys.bots, exact: true });
+      }
+    },
+    backtest(job: BacktestEvent) {
+      const move = <T extends { id: number; status: string; progress: number }>(bt: T): T =>
+        bt.id === job.id ? { ...bt, status: job.status, progress: job.progress } : bt;
+      client.setQueryData<BacktestDetail>(keys.backtest(job.id), (bt) => bt && move(bt));
+      const history = client.getQueryData<Schemas['BacktestPage']>(keys.backtests);
+      if (history?.items.some((b) => b.id === job.id)) {
+        client.setQueryData(keys.backtests, { ...history, items: history.items.map(move) });
+      } else if (history) void client.invalidateQueries({ queryKey: keys.backtests, exact: true });
+      // The report (or the reason it failed) is read once, when the job ends.
+      if (job.status !== 'queued' && job.status !== 'running') {
+        void client.invalidateQueries({ queryKey: keys.backtest(job.id), exact: true });
       }
     },
     deleted(botId: number) {

@@ -5,12 +5,14 @@
 // is checked (401: the stream `end`s, back to login), and a new source is opened after a
 // growing delay, resuming from the last event id (`?last_event_id=`, since an EventSource
 // cannot set headers). The server replays what was missed, or sends a fresh snapshot.
-import type { LiveBot, LiveStatus } from './types';
+import type { BacktestEvent, LiveBot, LiveStatus } from './types';
 
 export interface LiveHandlers {
   snapshot(bots: LiveBot[]): void;
   state(bot: LiveBot): void;
   deleted(botId: number): void;
+  /** A backtest job of the user moved (status, progress 0-100). */
+  backtest?(job: BacktestEvent): void;
   end(reason: string): void;
   status(status: LiveStatus): void;
 }
@@ -112,6 +114,11 @@ export class LiveConnection {
       track(e);
       const body = parse(e.data) as { bot_id?: number } | null;
       if (body && typeof body.bot_id === 'number') this.handlers.deleted(body.bot_id);
+    });
+    source.addEventListener('backtest', (e) => {
+      track(e);
+      const body = parse(e.data) as BacktestEvent | null;
+      if (body && typeof body.id === 'number' && typeof body.status === 'string') this.handlers.backtest?.(body);
     });
     source.addEventListener('end', (e) => {
       const body = parse(e.data) as { reason?: string } | null;

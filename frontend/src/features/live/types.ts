@@ -25,6 +25,14 @@ export interface LiveBot {
   open_pnl?: string | null;
 }
 
+/** A backtest job's `backtest` event on the same stream (src/tradebot/events/notify.py). */
+export interface BacktestEvent {
+  type: 'backtest';
+  id: number;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  progress: number; // 0-100
+}
+
 export type LiveStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
 /** The live view of a bot from its REST representation (before any event arrives). */
