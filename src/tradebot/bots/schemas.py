@@ -188,3 +188,20 @@ class BotOut(OutSchema):
     created_at: datetime
     updated_at: datetime
     state: BotStateOut
+
+
+class BotErrorOut(OutSchema):
+    """A failed cycle: `message` is the sentence `state.last_error_message` showed then."""
+
+    id: int
+    occurred_at: datetime
+    message: str
+    kind: Literal["temporary", "permanent"] = Field(
+        description="temporary: the bot retried after a backoff; permanent: it stopped (error)"
+    )
+    attempt: int = Field(description="1 for a first failure, n for the (n-1)th retry in a row")
+
+
+class BotErrorPage(OutSchema):
+    items: list[BotErrorOut]
+    next_cursor: str | None
