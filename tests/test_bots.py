@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from tests.conftest import Api, bot_body
+from tradebot.bots.schemas import BotCreate
+from tradebot.core.config import StrategyConfig
+from tradebot.core.risk import SizingConfig
 
 
 async def test_create_bot_has_stopped_state(alice: Api) -> None:
@@ -176,3 +180,77 @@ async def test_decimal_precision_is_kept_exactly(alice: Api) -> None:
     )
     assert Decimal(bot["position_size_fixed"]) == Decimal("1e-18")
     assert bot["initial_capital"] == "123456789.123456789"
+
+
+@pytest.mark.parametrize("field", ["stop_loss_perc", "trailing_stop_perc"])
+async def test_a_stop_of_100_percent_is_refused_everywhere(alice: Api, field: str) -> None:
+    # The strategy needs its stops above zero, so a bot with one at 100 % would fail at its
+    # first cycle: bots, their changes and backtests all refuse it on the field.
+    def refused(r: httpx.Response) -> None:
+        assert r.status_code == 422, r.text
+        errors = r.json()["errors"]
+        assert [e["field"] for e in errors] == [field], errors
+
+    refused(await alice.request("POST", "/bots", json=bot_body(**{field: "100"})))
+    bot = await alice.create_bot()
+    refused(await alice.request("PATCH", f"/bots/{bot['id']}", json={field: "100"}))
+    backtest = {k: v for k, v in bot_body(**{field: "100"}).items() if k != "name"}
+    refused(await alice.request("POST", "/backtests", json={**backtest, "bars": 100}))
+    ok = await alice.request("PATCH", f"/bots/{bot['id']}", json={field: "99.9999"})
+    assert ok.status_code == 200 and ok.json()[field] == "99.9999"
+
+
+def highest_accepted(field: str) -> object:
+    """The largest value the API's documented schema admits for `field` (what a client
+    validating by the OpenAPI document lets through)."""
+    prop = BotCreate.model_json_schema()["properties"][field]
+    spec = next(p for p in prop.get("anyOf", [prop]) if p.get("type") in ("integer", "number"))
+    if spec["type"] == "integer":
+        return spec["maximum"]
+    if "maximum" in spec:
+        return str(spec["maximum"])
+    return str(Decimal(str(spec["exclusiveMaximum"])) - Decimal("0.0001"))
+
+
+def highs() -> dict[str, object]:
+    bounded = ("stop_loss_perc", "take_profit_perc", "trailing_stop_perc", "position_size_perc")
+    more = ("daily_target_perc", "max_daily_loss_perc", "ema_slow", "rsi_period")
+    values = {f: highest_accepted(f) for f in (*bounded, *more, "rsi_overbought")}
+    values["max_daily_trades"] = highest_accepted("max_daily_trades")
+    values["ema_fast"] = int(values["ema_slow"]) - 1  # type: ignore[call-overload]
+    values["rsi_oversold"] = int(values["rsi_overbought"]) - 1  # type: ignore[call-overload]
+    return values | {"trailing_stop_active": True}
+
+
+@pytest.mark.parametrize(
+    "extremes",
+    [
+        pytest.param(highs(), id="highest"),
+        pytest.param(
+            {
+                "stop_loss_perc": "0.0001",
+                "take_profit_perc": "0.0001",
+                "trailing_stop_perc": "0.0001",
+                "trailing_stop_active": True,
+                "position_size_perc": None,
+                "position_size_fixed": "0.000000000000000001",
+                "initial_capital": "0.000000000000000001",
+                "daily_target_perc": "0.0001",
+                "max_daily_loss_perc": "0.0001",
+                "ema_fast": 2,
+                "ema_slow": 3,
+                "rsi_period": 2,
+                "rsi_oversold": 1,
+                "rsi_overbought": 2,
+                "max_daily_trades": 1,
+            },
+            id="lowest",
+        ),
+    ],
+)
+async def test_whatever_the_api_accepts_the_strategy_accepts(
+    alice: Api, extremes: dict[str, object]
+) -> None:
+    bot = await alice.create_bot(**extremes)
+    StrategyConfig.from_mapping(bot)  # the engine's own checks, raising on any it refuses
+    SizingConfig.from_mapping(bot)

@@ -19,7 +19,7 @@ from fastapi import Request
 from tests.conftest import Api, bot_body, secret_marker, serving
 from tradebot.app import create_app
 from tradebot.config import Settings
-from tradebot.trades.service import encode_cursor
+from tradebot.paging import encode_cursor
 
 TOO_BIG, TOO_SMALL = 2**31, -(2**31) - 1
 

@@ -310,6 +310,16 @@ async def test_changes_made_through_the_api_reach_open_streams(http: httpx.Async
         assert started.event == "state" and json.loads(started.data)["status"] == "running"
         await user.request("PATCH", f"/bots/{bot['id']}", json={"name": "renamed"})
         assert json.loads((await _next(events)).data)["name"] == "renamed"
+        # Every setting a card shows travels with the state, so other tabs' cards follow.
+        edit = {"timeframe": "15m", "max_daily_trades": 6}
+        await user.request("PATCH", f"/bots/{bot['id']}", json=edit)
+        edited = json.loads((await _next(events)).data)
+        assert {k: edited[k] for k in edit} == edit
+        assert {k: edited[k] for k in ("name", "symbol", "mode")} == {
+            "name": "renamed",
+            "symbol": "BTC/USDT",
+            "mode": "demo",
+        }
         await user.request("POST", f"/bots/{bot['id']}/stop")
         stopped = json.loads((await _next(events)).data)
         assert stopped["status"] == "stopped" and stopped["stop_reason"] == "stopped_by_user"

@@ -81,3 +81,24 @@ async def test_trades_survive_bot_deletion(alice: Api, session: AsyncSession) ->
     assert (await alice.request("DELETE", f"/bots/{bot['id']}")).status_code == 204
     items = (await alice.request("GET", "/trades")).json()["items"]
     assert len(items) == 2 and all(t["bot_config_id"] is None for t in items)
+
+
+async def test_trades_oldest_first_and_a_cursor_pages_both_ways(
+    alice: Api, session: AsyncSession
+) -> None:
+    bot = await alice.create_bot()
+    same = datetime(2026, 3, 1, tzinfo=UTC)
+    await add_trades(session, user_id=alice.user_id, bot_id=bot["id"], count=4)
+    for _ in range(3):  # ties on the timestamp are ordered by id
+        await add_trades(session, user_id=alice.user_id, bot_id=bot["id"], count=1, start=same)
+    newest = await _all_pages(alice, "/trades", 2)
+    for path in ("/trades", f"/bots/{bot['id']}/trades"):
+        oldest = await _all_pages(alice, path, 3, order="asc")
+        assert [t["id"] for t in oldest] == [t["id"] for t in newest][::-1]
+    # A position read newest first leads, oldest first, back to the newer ones.
+    r = await alice.request("GET", "/trades", params={"limit": 3})
+    cursor = r.json()["next_cursor"]
+    back = await alice.request("GET", "/trades", params={"cursor": cursor, "order": "asc"})
+    assert [t["id"] for t in back.json()["items"]] == [t["id"] for t in newest[:2]][::-1]
+    r = await alice.request("GET", "/trades", params={"order": "sideways"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "order"

@@ -4,14 +4,15 @@ each conditional on the status it expects, so a cancel and a finishing job canno
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from tradebot.models import Backtest, User
+from tradebot.paging import Position, keyset
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
@@ -28,17 +29,12 @@ async def page_for(
     *,
     limit: int,
     offset: int = 0,
-    after: tuple[datetime, int] | None = None,
+    after: Position | None = None,
 ) -> Sequence[Backtest]:
     """Up to `limit` jobs, newest first, older than the `after` (created_at, id) position;
     without their reports (a list never shows them)."""
     stmt = select(Backtest).where(Backtest.user_id == user_id).options(defer(Backtest.result))
-    if after is not None:
-        at, bid = after
-        stmt = stmt.where(
-            or_(Backtest.created_at < at, and_(Backtest.created_at == at, Backtest.id < bid))
-        )
-    stmt = stmt.order_by(Backtest.created_at.desc(), Backtest.id.desc())
+    stmt = keyset(stmt, Backtest.created_at, Backtest.id, after=after)
     return (await session.execute(stmt.offset(offset).limit(limit))).scalars().all()
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from tradebot.bots.schemas import StrategyFields, Timeframe, _symbol
+from tradebot.bots.schemas import StopPercent, StrategyFields, Timeframe, _symbol
 from tradebot.charts.schemas import MarkerOut
 from tradebot.schemas import DbId, DecimalOut, OutSchema, Percent
 
@@ -36,7 +36,7 @@ class BacktestCreate(StrategyFields):
     end: datetime | None = Field(None, alias="to", description="end, exclusive (default: now)")
     bot_id: DbId | None = Field(None, description="copy the strategy settings of this bot")
     # Required unless bot_id is given.
-    stop_loss_perc: Percent | None = None  # type: ignore[assignment]
+    stop_loss_perc: StopPercent | None = None  # type: ignore[assignment]
     take_profit_perc: Percent | None = None  # type: ignore[assignment]
 
     _norm_symbol = field_validator("symbol")(classmethod(lambda cls, v: _symbol(v)))

@@ -24,8 +24,8 @@ from tradebot.engine.context import EngineContext
 from tradebot.errors import Conflict, InvalidInput, NotFound, invalid
 from tradebot.events.notify import backtest_changed, backtest_committed
 from tradebot.models import Backtest
+from tradebot.paging import cut, decode_cursor
 from tradebot.schemas import decimal_text
-from tradebot.trades.service import decode_cursor, encode_cursor
 
 EARLIEST = datetime(2010, 1, 1, tzinfo=UTC)  # older than any crypto market's candles
 REQUIRED_STRATEGY = ("stop_loss_perc", "take_profit_perc")
@@ -164,10 +164,9 @@ async def page(
         raise InvalidInput("use either cursor or offset", field="offset")
     after = decode_cursor(cursor) if cursor else None
     rows = await repository.page_for(session, user_id, limit=limit + 1, offset=offset, after=after)
-    items = [BacktestOut.model_validate(r) for r in rows[:limit]]
-    last = rows[limit - 1] if len(rows) > limit else None
+    items, next_cursor = cut(rows, limit, lambda b: (b.created_at, b.id))
     return BacktestPage(
-        items=items, next_cursor=encode_cursor(last.created_at, last.id) if last else None
+        items=[BacktestOut.model_validate(r) for r in items], next_cursor=next_cursor
     )
 
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Response, status
+from fastapi import APIRouter, BackgroundTasks, Query, Response, status
 
 from tradebot.bots import service
-from tradebot.bots.schemas import BotCreate, BotOut, BotUpdate
+from tradebot.bots.schemas import BotCreate, BotErrorPage, BotOut, BotUpdate
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
 from tradebot.errors import Conflict, NotFound, Unauthorized, responses
 from tradebot.models import BotConfig
@@ -37,6 +38,19 @@ async def list_bots(user: CurrentUser, session: SessionDep) -> Sequence[BotConfi
 async def get_bot(bot_id: DbId, user: CurrentUser, session: SessionDep) -> BotConfig:
     """One bot: config and state."""
     return await service.get(session, user.id, bot_id)
+
+
+@router.get("/{bot_id}/errors", response_model=BotErrorPage, responses=responses(NotFound))
+async def bot_errors(
+    bot_id: DbId,
+    user: CurrentUser,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> BotErrorPage:
+    """The bot's failed cycles, newest first (the latest 200 are kept); pass `next_cursor`
+    back as `cursor` for more."""
+    return await service.errors(session, user.id, bot_id, limit=limit, cursor=cursor)
 
 
 @router.patch("/{bot_id}", response_model=BotOut, responses=responses(NotFound, Conflict))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -14,6 +15,9 @@ Period = Annotated[int, Field(ge=2, le=500)]
 RsiLevel = Annotated[int, Field(ge=1, le=99)]
 Interval = Annotated[int, Field(ge=MIN_INTERVAL_SECONDS, le=86_400)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+# A stop below the price: 100 % would put it at zero, which the strategy refuses
+# (`core.config.StrategyConfig`), so the API refuses it first.
+StopPercent = Annotated[Decimal, Field(gt=0, lt=100, max_digits=9, decimal_places=4)]
 
 
 def _symbol(v: str | None) -> str | None:
@@ -31,9 +35,9 @@ class StrategyFields(Schema):
     initial_capital: Amount | None = None
     position_size_perc: Percent | None = None
     position_size_fixed: Amount | None = None
-    stop_loss_perc: Percent
+    stop_loss_perc: StopPercent
     take_profit_perc: Percent
-    trailing_stop_perc: Percent | None = None
+    trailing_stop_perc: StopPercent | None = None
     trailing_stop_active: bool = False
     ema_fast: Period = 9
     ema_slow: Period = 21
@@ -74,9 +78,9 @@ class BotUpdate(Schema):
     max_daily_loss_perc: Percent | None = None
     position_size_perc: Percent | None = None
     position_size_fixed: Amount | None = None
-    stop_loss_perc: Percent | None = None
+    stop_loss_perc: StopPercent | None = None
     take_profit_perc: Percent | None = None
-    trailing_stop_perc: Percent | None = None
+    trailing_stop_perc: StopPercent | None = None
     trailing_stop_active: bool | None = None
     ema_fast: Period | None = None
     ema_slow: Period | None = None
@@ -184,3 +188,20 @@ class BotOut(OutSchema):
     created_at: datetime
     updated_at: datetime
     state: BotStateOut
+
+
+class BotErrorOut(OutSchema):
+    """A failed cycle: `message` is the sentence `state.last_error_message` showed then."""
+
+    id: int
+    occurred_at: datetime
+    message: str
+    kind: Literal["temporary", "permanent"] = Field(
+        description="temporary: the bot retried after a backoff; permanent: it stopped (error)"
+    )
+    attempt: int = Field(description="1 for a first failure, n for the (n-1)th retry in a row")
+
+
+class BotErrorPage(OutSchema):
+    items: list[BotErrorOut]
+    next_cursor: str | None

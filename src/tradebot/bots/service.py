@@ -14,11 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tradebot.api_keys import repository as api_keys
 from tradebot.api_keys.service import key_for_bot
 from tradebot.bots import repository, rules
-from tradebot.bots.schemas import REQUIRED_FIELDS, BotCreate, BotUpdate
+from tradebot.bots.schemas import (
+    REQUIRED_FIELDS,
+    BotCreate,
+    BotErrorOut,
+    BotErrorPage,
+    BotUpdate,
+)
 from tradebot.context import AppContext
 from tradebot.errors import Conflict, InvalidInput, NotFound, invalid
 from tradebot.events import notify
 from tradebot.models import BotConfig, BotState
+from tradebot.paging import cut, decode_cursor
 
 # Changing these under an open position would orphan it.
 POSITION_BOUND_FIELDS = ("symbol", "mode", "api_key_id")
@@ -33,6 +40,18 @@ async def get(session: AsyncSession, user_id: int, bot_id: int, *, lock: bool = 
 
 async def list_bots(session: AsyncSession, user_id: int) -> Sequence[BotConfig]:
     return await repository.list_for(session, user_id)
+
+
+async def errors(
+    session: AsyncSession, user_id: int, bot_id: int, *, limit: int, cursor: str | None
+) -> BotErrorPage:
+    """One page of the bot's error history, newest first."""
+    await get(session, user_id, bot_id)  # 404 for unknown or foreign bots
+    after = decode_cursor(cursor) if cursor else None
+    rows = await repository.errors_for(session, user_id, bot_id, limit=limit + 1, after=after)
+    items, next_cursor = cut(rows, limit, lambda e: (e.occurred_at, e.id))
+    page = [BotErrorOut.model_validate(e) for e in items]
+    return BotErrorPage(items=page, next_cursor=next_cursor)
 
 
 async def _check_key_owner(session: AsyncSession, user_id: int, key_id: int | None) -> None:

@@ -1,4 +1,5 @@
-"""End-of-cycle writes, all fenced on the bot's lease: state, trades, counters, balances."""
+"""End-of-cycle writes, all fenced on the bot's lease: state, trades, counters, balances,
+and the error history of failed cycles."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, cast, column, delete, func, update, values
+from sqlalchemy import case, cast, column, delete, func, select, update, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.engine.cycle import CycleOutcome
 from tradebot.engine.exchanges import venue
 from tradebot.engine.schedule import fenced
-from tradebot.models import BotConfig, BotState, SimBalance, Trade
+from tradebot.models import BotConfig, BotError, BotState, SimBalance, Trade
 
 LEASE_CLEARED = {"lease_token": None, "lease_expires_at": None, "queued_until": None}
 
@@ -179,7 +180,35 @@ async def save_balances(
         await session.execute(insert(SimBalance), rows)
 
 
-async def record_error(session: AsyncSession, bot_id: int, token: str, message: str) -> None:
+# Error history kept per bot: enough to see a pattern, bounded however long a bot fails.
+ERRORS_KEPT = 200
+
+
+async def add_error(
+    session: AsyncSession, bot_id: int, user_id: int, message: str, *, kind: str, attempt: int
+) -> None:
+    """Append to the bot's error history and drop what falls beyond ERRORS_KEPT (normally
+    one row: the trim reads ERRORS_KEPT index entries at most)."""
+    session.add(
+        BotError(bot_config_id=bot_id, user_id=user_id, message=message, kind=kind, attempt=attempt)
+    )
+    await session.flush()
+    beyond = (
+        select(BotError.id)
+        .where(BotError.bot_config_id == bot_id)
+        .order_by(BotError.occurred_at.desc(), BotError.id.desc())
+        .offset(ERRORS_KEPT)
+    )
+    await session.execute(
+        delete(BotError)
+        .where(BotError.id.in_(beyond.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_error(
+    session: AsyncSession, bot_id: int, user_id: int, token: str, message: str, *, attempt: int
+) -> None:
     """A permanent failure: the bot stops in status `error` with the reason shown."""
     await _fenced_update(
         session,
@@ -191,6 +220,7 @@ async def record_error(session: AsyncSession, bot_id: int, token: str, message: 
         last_run_at=func.now(),
         **LEASE_CLEARED,
     )
+    await add_error(session, bot_id, user_id, message, kind="permanent", attempt=attempt)
     await session.execute(
         update(BotConfig)
         .where(BotConfig.id == bot_id)
@@ -200,7 +230,15 @@ async def record_error(session: AsyncSession, bot_id: int, token: str, message: 
 
 
 async def release_for_retry(
-    session: AsyncSession, bot_id: int, token: str, message: str, *, count: bool, wait: float
+    session: AsyncSession,
+    bot_id: int,
+    user_id: int,
+    token: str,
+    message: str,
+    *,
+    attempt: int,
+    count: bool,
+    wait: float,
 ) -> None:
     """A temporary failure: give the lease back, due again after `wait`, count the attempt."""
     values: dict[str, object] = {
@@ -211,3 +249,4 @@ async def release_for_retry(
     if count:
         values["retry_count"] = BotState.retry_count + 1
     await _fenced_update(session, bot_id, token, **values)
+    await add_error(session, bot_id, user_id, message, kind="temporary", attempt=attempt)

@@ -373,13 +373,15 @@ async def _fail(
     try:
         async with ctx.sessions.begin() as session:
             if permanent:
-                await record_error(session, bot.id, token, message)
+                await record_error(session, bot.id, bot.user_id, token, message, attempt=attempt)
             else:
                 await release_for_retry(
                     session,
                     bot.id,
+                    bot.user_id,
                     token,
                     message,
+                    attempt=attempt,
                     count=not isinstance(exc, RateLimited),
                     wait=wait,
                 )

@@ -46,6 +46,9 @@ def state_event(
 ) -> dict[str, Any]:
     """Everything a dashboard shows of a bot; equal dicts mean nothing visible changed.
 
+    That includes the settings a bot's card shows (name, symbol, timeframe, mode, the daily
+    trade limit), so an edit made elsewhere reaches every open card.
+
     The latest price and open-position P&L are included only while in a position, so an idle
     bot's cycles produce no events.
     """
@@ -53,7 +56,9 @@ def state_event(
         "bot_id": config.id,
         "name": config.name,
         "symbol": config.symbol,
+        "timeframe": config.timeframe,
         "mode": config.mode,
+        "max_daily_trades": config.max_daily_trades,
         "is_active": config.is_active,
         "status": display_status(config, state),
         "in_position": state.in_position,

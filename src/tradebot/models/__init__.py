@@ -4,9 +4,20 @@ from tradebot.models.api_key import ApiKey
 from tradebot.models.backtest import Backtest
 from tradebot.models.base import Base
 from tradebot.models.bot_config import BotConfig
+from tradebot.models.bot_error import BotError
 from tradebot.models.bot_state import BotState
 from tradebot.models.sim_balance import SimBalance
 from tradebot.models.trade import Trade
 from tradebot.models.user import User
 
-__all__ = ["ApiKey", "Backtest", "Base", "BotConfig", "BotState", "SimBalance", "Trade", "User"]
+__all__ = [
+    "ApiKey",
+    "Backtest",
+    "Base",
+    "BotConfig",
+    "BotError",
+    "BotState",
+    "SimBalance",
+    "Trade",
+    "User",
+]

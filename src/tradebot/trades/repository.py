@@ -9,10 +9,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.models import BotConfig, Trade
+from tradebot.paging import Order, Position, keyset
 
 
 async def page_for(
@@ -21,17 +22,15 @@ async def page_for(
     *,
     bot_id: int | None,
     limit: int,
-    after: tuple[datetime, int] | None,
+    after: Position | None,
+    order: Order = "desc",
 ) -> Sequence[Trade]:
-    """Up to `limit` trades older than the `after` (timestamp, id) position."""
+    """Up to `limit` trades past the `after` (timestamp, id) position, in `order`."""
     stmt = select(Trade).where(Trade.user_id == user_id)
     if bot_id is not None:
         stmt = stmt.where(Trade.bot_config_id == bot_id)
-    if after is not None:
-        ts, tid = after
-        stmt = stmt.where(or_(Trade.timestamp < ts, and_(Trade.timestamp == ts, Trade.id < tid)))
-    stmt = stmt.order_by(Trade.timestamp.desc(), Trade.id.desc()).limit(limit)
-    result = await session.execute(stmt)
+    stmt = keyset(stmt, Trade.timestamp, Trade.id, after=after, order=order)
+    result = await session.execute(stmt.limit(limit))
     return result.scalars().all()
 
 

@@ -6,12 +6,17 @@ from fastapi import APIRouter, Query
 
 from tradebot.deps import CurrentUser, SessionDep
 from tradebot.errors import NotFound, Unauthorized, responses
+from tradebot.paging import Order
 from tradebot.schemas import DbId
 from tradebot.trades import service
 from tradebot.trades.schemas import TradePage
 
 router = APIRouter(tags=["trades"], responses=responses(Unauthorized, NotFound))
 Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[str | None, Query(max_length=200)]
+TimeOrder = Annotated[
+    Order, Query(description="desc: newest first; asc: oldest first (a cursor serves both)")
+]
 
 
 @router.get("/trades", response_model=TradePage)
@@ -20,10 +25,14 @@ async def list_trades(
     session: SessionDep,
     bot_id: DbId | None = None,
     limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
+    order: TimeOrder = "desc",
 ) -> TradePage:
-    """The caller's trades, newest first; pass `next_cursor` back as `cursor` for more."""
-    return await service.page(session, user.id, bot_id=bot_id, limit=limit, cursor=cursor)
+    """The caller's trades, newest (or oldest) first; pass `next_cursor` back as `cursor`
+    for more."""
+    return await service.page(
+        session, user.id, bot_id=bot_id, limit=limit, cursor=cursor, order=order
+    )
 
 
 @router.get("/bots/{bot_id}/trades", response_model=TradePage)
@@ -32,7 +41,10 @@ async def bot_trades(
     user: CurrentUser,
     session: SessionDep,
     limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
+    order: TimeOrder = "desc",
 ) -> TradePage:
-    """One bot's trades, newest first."""
-    return await service.page(session, user.id, bot_id=bot_id, limit=limit, cursor=cursor)
+    """One bot's trades, newest (or oldest) first."""
+    return await service.page(
+        session, user.id, bot_id=bot_id, limit=limit, cursor=cursor, order=order
+    )
