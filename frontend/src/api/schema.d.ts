@@ -295,6 +295,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bots/{bot_id}/errors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bot Errors
+         * @description The bot's failed cycles, newest first (the latest 200 are kept); pass `next_cursor`
+         *     back as `cursor` for more.
+         */
+        get: operations["bot_errors_api_v1_bots__bot_id__errors_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bots/{bot_id}/start": {
         parameters: {
             query?: never;
@@ -364,7 +385,7 @@ export interface paths {
         };
         /**
          * Bot Trades
-         * @description One bot's trades, newest first.
+         * @description One bot's trades, newest (or oldest) first.
          */
         get: operations["bot_trades_api_v1_bots__bot_id__trades_get"];
         put?: never;
@@ -465,7 +486,8 @@ export interface paths {
         };
         /**
          * List Trades
-         * @description The caller's trades, newest first; pass `next_cursor` back as `cursor` for more.
+         * @description The caller's trades, newest (or oldest) first; pass `next_cursor` back as `cursor`
+         *     for more.
          */
         get: operations["list_trades_api_v1_trades_get"];
         put?: never;
@@ -851,6 +873,39 @@ export interface components {
             trailing_stop_active: boolean;
             /** Trailing Stop Perc */
             trailing_stop_perc?: number | string | null;
+        };
+        /**
+         * BotErrorOut
+         * @description A failed cycle: `message` is the sentence `state.last_error_message` showed then.
+         */
+        BotErrorOut: {
+            /**
+             * Attempt
+             * @description 1 for a first failure, n for the (n-1)th retry in a row
+             */
+            attempt: number;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description temporary: the bot retried after a backoff; permanent: it stopped (error)
+             * @enum {string}
+             */
+            kind: "temporary" | "permanent";
+            /** Message */
+            message: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+        };
+        /** BotErrorPage */
+        BotErrorPage: {
+            /** Items */
+            items: components["schemas"]["BotErrorOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** BotOut */
         BotOut: {
@@ -2753,6 +2808,67 @@ export interface operations {
             };
         };
     };
+    bot_errors_api_v1_bots__bot_id__errors_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                bot_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotErrorPage"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     start_api_v1_bots__bot_id__start_post: {
         parameters: {
             query?: never;
@@ -2936,6 +3052,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                /** @description desc: newest first; asc: oldest first (a cursor serves both) */
+                order?: "desc" | "asc";
             };
             header?: never;
             path: {
@@ -3221,6 +3339,8 @@ export interface operations {
                 bot_id?: number | null;
                 limit?: number;
                 cursor?: string | null;
+                /** @description desc: newest first; asc: oldest first (a cursor serves both) */
+                order?: "desc" | "asc";
             };
             header?: never;
             path?: never;
