@@ -133,3 +133,22 @@ async def test_a_stop_made_while_the_cycle_runs_stands(
     stream = ctx.keys.events_stream(alice.user_id)
     events = [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]
     assert events[-1]["status"] == "stopped" and events[-1]["is_active"] is False
+
+
+async def test_a_slow_strategy_reads_enough_candles_to_warm_up(
+    alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ema_slow up to 500 is allowed; CANDLE_LIMIT (300 by default) must not keep such a bot
+    # in warm-up for ever.
+    asked: list[int] = []
+    fetch = engine.exchanges.demo.fetch_candles
+
+    async def counting(symbol: str, timeframe: str, limit: int = 500) -> Any:
+        asked.append(limit)
+        return await fetch(symbol, timeframe, limit)
+
+    monkeypatch.setattr(engine.exchanges.demo, "fetch_candles", counting)
+    bot = await alice.create_bot(timeframe="1m", ema_fast=100, ema_slow=450)
+    await alice.request("POST", f"/bots/{bot['id']}/start")
+    assert (await run_batch(engine, [bot["id"]])).done == [bot["id"]]
+    assert asked and min(asked) >= 450 + 2

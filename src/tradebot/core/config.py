@@ -61,6 +61,11 @@ def _to_bool(name: str, value: object) -> bool:
     raise ValueError(f"{name} must be true or false, got {value!r}")
 
 
+def warmup_bars(ema_slow: int, rsi_period: int) -> int:
+    """Closed candles a strategy with these periods needs before every signal counts."""
+    return max(ema_slow, rsi_period + 1) + 1
+
+
 @dataclass(frozen=True)
 class StrategyConfig:
     """EMA/RSI strategy parameters; percentages such as 2.5 mean 2.5 %."""
@@ -123,7 +128,7 @@ class StrategyConfig:
     @property
     def warmup_bars(self) -> int:
         """Closed candles needed before every signal can be evaluated."""
-        return max(self.ema_slow, self.rsi_period + 1) + 1
+        return warmup_bars(self.ema_slow, self.rsi_period)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> StrategyConfig:

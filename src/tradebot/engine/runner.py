@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tradebot.api_keys.service import decrypt, key_for_bot
+from tradebot.core.config import warmup_bars
 from tradebot.core.types import Side, Ticker
 from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
@@ -156,7 +157,7 @@ async def _run_claimed(
     async with ctx.sessions() as session:  # one session for the batch, a transaction per bot
         for market, members in by_market.items():
             try:
-                view = await market_view(ctx, market)
+                view = await market_view(ctx, market, _candles_needed(members))
             except INTERRUPTED:
                 raise
             except Exception as exc:  # the whole market failed: every member retries or errors
@@ -173,6 +174,12 @@ async def _run_claimed(
 
 
 Hold = tuple[BotConfig, CycleOutcome, datetime, datetime]
+
+
+def _candles_needed(bots: Sequence[BotConfig]) -> int:
+    """Candles the slowest bot of a market needs to leave warm-up, the forming one included
+    (the API admits periods beyond CANDLE_LIMIT, which market_view reads at the least)."""
+    return max(warmup_bars(b.ema_slow, b.rsi_period) for b in bots) + 1
 
 
 async def _write_holds(
