@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tradebot.bots.schemas import PendingOrderOut
 from tradebot.models import BotConfig, BotState
 from tradebot.schemas import decimal_text
 
@@ -19,14 +20,15 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _pending(order: dict[str, Any] | None) -> dict[str, Any] | None:
-    """What a client shows of an order whose outcome is not recorded yet."""
-    if not order:
+    """What a client shows of an order whose outcome is not recorded yet (as the REST API
+    reads it: `PendingOrderOut`)."""
+    out = PendingOrderOut.from_state(order)
+    if out is None:
         return None
-    since = datetime.fromtimestamp(float(order.get("announced_at", 0)), UTC)
     return {
-        "side": order.get("side"),
-        "client_order_id": order.get("client_order_id"),
-        "since": since.isoformat(),
+        "side": out.side,
+        "client_order_id": out.client_order_id,
+        "since": out.since.isoformat(),
     }
 
 
