@@ -9,6 +9,7 @@ import { useBot, useBotChart, useBotPnl, useDeleteBot, useStartStop } from '../f
 import { useBotLive, useLiveStatus } from '../features/live/LiveProvider';
 import type { LiveBot } from '../features/live/types';
 import { dateTime, num, percent, reasonText, signedMoney, tone } from '../lib/format';
+import { idParam } from '../features/bots/validation';
 import { NotFoundPage } from './NotFoundPage';
 
 const CandleChart = lazy(() => import('../features/charts/CandleChart'));
@@ -58,9 +59,14 @@ function usePositionLevels(live: LiveBot): Levels | null {
 }
 
 export function BotDetailPage() {
-  const id = Number(useParams().id);
+  const id = idParam(useParams().id);
+  // An id the API could not hold is not looked up: no bot has it.
+  return id === null ? <NotFoundPage what="bot" /> : <BotLoader id={id} />;
+}
+
+function BotLoader({ id }: { id: number }) {
   const bot = useBot(id);
-  if (!Number.isInteger(id) || id <= 0 || isStatus(bot.error, 404) || isStatus(bot.error, 422)) return <NotFoundPage what="bot" />;
+  if (isStatus(bot.error, 404) || isStatus(bot.error, 422)) return <NotFoundPage what="bot" />;
   if (bot.isPending) return <Spinner label="Loading the bot" />;
   if (bot.isError) return <Alert>The bot could not be loaded: {bot.error.message}</Alert>;
   return <BotDetail bot={bot.data} />;

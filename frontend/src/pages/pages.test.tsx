@@ -105,6 +105,15 @@ describe('pages', () => {
     expect(await screen.findByTestId('not-found')).toHaveTextContent('This bot does not exist, or it is not yours.');
   });
 
+  it.each(['0', 'abc', '1e3', '2147483648'])('shows the not-found page for /bots/%s without asking the API', async (id) => {
+    const fetch = fakeFetch({});
+    vi.stubGlobal('fetch', fetch);
+    renderAt(<BotDetailPage />, { path: `/bots/${id}`, route: '/bots/:id' });
+    expect(await screen.findByTestId('not-found')).toBeInTheDocument();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fetch.calls.filter((r) => new URL(r.url).pathname.startsWith('/api/v1/bots/'))).toEqual([]);
+  });
+
   it('shows a bot with its trades, paged by cursor and sorted by the API over all of them', async () => {
     const newest = { items: [trade(3, '2026-12-01T12:00:00Z', 'sell', '5.5', ['0.5', 'USDT']), trade(2, '2026-12-01T11:00:00Z', 'buy', null)], next_cursor: 'c1' };
     const older = { items: [trade(1, '2026-12-01T10:00:00Z', 'sell', '-2')], next_cursor: null };
