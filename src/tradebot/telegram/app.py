@@ -25,6 +25,22 @@ log = logging.getLogger(__name__)
 # Updates handled at once: a slow command (a chart) must not hold up everyone else's.
 CONCURRENT_UPDATES = 32
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+# Loggers that may write the token: it is part of every Bot API URL, which httpx logs for
+# each request and the bot once at start ("Set Bot API URL"), and a failure's traceback
+# (a handler's, the updater's, the application's) may quote one.
+TOKEN_LOGGERS = (
+    "httpx",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Updater",
+    "telegram.ext.Application",
+    "tradebot.telegram.loader",
+)
+
+
+def guard_token_loggers() -> None:
+    for name in TOKEN_LOGGERS:
+        guard_logger(name)
 
 
 def rate_limiter(settings: Settings) -> ChatRateLimiter:
@@ -40,7 +56,7 @@ def rate_limiter(settings: Settings) -> ChatRateLimiter:
 def make_bot(settings: Settings) -> ExtBot[int]:
     """A bot for sending alone (notifications), with the same base URL and limits."""
     token = settings.require_telegram().get_secret_value()
-    guard_logger("httpx")  # it logs every request's URL, and the token is part of it
+    guard_token_loggers()
     base = settings.telegram_api_base_url
     return ExtBot(
         token,
@@ -60,7 +76,7 @@ def build_application(
     """The Application with every handler of `registry` (default: all of `handlers/`)."""
     registry = registry or load_registry()
     token = settings.require_telegram().get_secret_value()
-    guard_logger("httpx")
+    guard_token_loggers()
     base = settings.telegram_api_base_url
     builder = (
         Application.builder()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
@@ -26,20 +27,27 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 router = APIRouter(prefix="/telegram", tags=["telegram"], include_in_schema=False)
 
 
+@dataclass(frozen=True)
+class WebhookBot:
+    """The Application the webhook route feeds, and the secret Telegram must send."""
+
+    application: Application  # type: ignore[type-arg]
+    secret: str
+
+
 @asynccontextmanager
 async def webhook_application(
     settings: Settings, resources: EngineContext
-) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+) -> AsyncIterator[WebhookBot]:
     """The Application running for the webhook route, registered with Telegram."""
     application = build_application(settings, resources, polling=False)
+    assert settings.telegram_webhook_url and settings.telegram_webhook_secret
+    secret = settings.telegram_webhook_secret.get_secret_value()
     async with running(application, settings):
-        assert settings.telegram_webhook_url and settings.telegram_webhook_secret
         await application.bot.set_webhook(
-            settings.telegram_webhook_url,
-            secret_token=settings.telegram_webhook_secret.get_secret_value(),
-            allowed_updates=ALLOWED_UPDATES,
+            settings.telegram_webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
         )
-        yield application
+        yield WebhookBot(application, secret)
 
 
 @router.post("/webhook")
@@ -49,14 +57,11 @@ async def webhook(
     secret: Annotated[str | None, Header(alias=SECRET_HEADER)] = None,
 ) -> dict[str, bool]:
     """One update from Telegram, queued for the Application."""
-    application: Application | None = getattr(request.app.state, "telegram", None)  # type: ignore[type-arg]
-    settings: Settings = request.app.state.ctx.settings
-    expected = settings.telegram_webhook_secret
-    if application is None or expected is None:
+    bot: WebhookBot | None = getattr(request.app.state, "telegram", None)
+    if bot is None:
         raise NotFound("the Telegram bot does not run in webhook mode here")
-    if secret is None or not hmac.compare_digest(
-        secret.encode(), expected.get_secret_value().encode()
-    ):
+    if secret is None or not hmac.compare_digest(secret.encode(), bot.secret.encode()):
         raise Unauthorized("wrong or missing webhook secret")
+    application = bot.application
     await application.update_queue.put(Update.de_json(update, application.bot))
     return {"ok": True}
