@@ -24,6 +24,7 @@ from tradebot.stats.router import router as stats_router
 from tradebot.system.router import router as system_router
 from tradebot.telegram.webhook import router as telegram_webhook_router
 from tradebot.telegram.webhook import webhook_application
+from tradebot.telegram_links.router import router as telegram_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
 from tradebot.web import mount_ui
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_router,
         backtests_router,
         system_router,
+        telegram_router,
         telegram_webhook_router,
     ):
         api.include_router(router)

@@ -14,7 +14,7 @@ from tradebot.telegram.app import build_application, running
 
 async def test_help_lists_every_command(bot_api: FakeBotApi, telegram_bot: Application) -> None:
     reply = await bot_api.chat(1001).ask("/help")
-    for spec in telegram_bot.bot_data["registry"].commands:
+    for spec in telegram_bot.bot_data["dispatcher"].registry.commands:
         assert spec.usage in reply.text
 
 

@@ -11,59 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import Update
-from telegram.ext import Application, ExtBot
+from telegram.ext import Application
 
 from tradebot.config import Settings
 from tradebot.engine.context import EngineContext
-from tradebot.logging_setup import guard_logger
+from tradebot.telegram.client import api_urls, guard_token_loggers, rate_limiter
 from tradebot.telegram.loader import Dispatcher, load_registry, publish_commands
-from tradebot.telegram.ratelimit import ChatRateLimiter
 from tradebot.telegram.registry import Registry
+from tradebot.telegram_links.service import remember_bot_username
 
 log = logging.getLogger(__name__)
 
 # Updates handled at once: a slow command (a chart) must not hold up everyone else's.
 CONCURRENT_UPDATES = 32
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-# Loggers that may write the token: it is part of every Bot API URL, which httpx logs for
-# each request and the bot once at start ("Set Bot API URL"), and a failure's traceback
-# (a handler's, the updater's, the application's) may quote one.
-TOKEN_LOGGERS = (
-    "httpx",
-    "telegram.Bot",
-    "telegram.ext.ExtBot",
-    "telegram.ext.Updater",
-    "telegram.ext.Application",
-    "tradebot.telegram.loader",
-)
-
-
-def guard_token_loggers() -> None:
-    for name in TOKEN_LOGGERS:
-        guard_logger(name)
-
-
-def rate_limiter(settings: Settings) -> ChatRateLimiter:
-    """Telegram's flood limits as configured, resending after each 429's retry_after."""
-    return ChatRateLimiter(
-        overall=settings.telegram_rate_overall,
-        per_chat=settings.telegram_rate_per_chat,
-        group_per_minute=settings.telegram_rate_per_group_minute,
-        max_retries=settings.telegram_max_retries,
-    )
-
-
-def make_bot(settings: Settings) -> ExtBot[int]:
-    """A bot for sending alone (notifications), with the same base URL and limits."""
-    token = settings.require_telegram().get_secret_value()
-    guard_token_loggers()
-    base = settings.telegram_api_base_url
-    return ExtBot(
-        token,
-        base_url=f"{base}/bot",
-        base_file_url=f"{base}/file/bot",
-        rate_limiter=rate_limiter(settings),
-    )
 
 
 def build_application(
@@ -77,33 +38,36 @@ def build_application(
     registry = registry or load_registry()
     token = settings.require_telegram().get_secret_value()
     guard_token_loggers()
-    base = settings.telegram_api_base_url
+    urls = api_urls(settings)
     builder = (
         Application.builder()
         .token(token)
-        .base_url(f"{base}/bot")
-        .base_file_url(f"{base}/file/bot")
+        .base_url(urls["base_url"])
+        .base_file_url(urls["base_file_url"])
         .rate_limiter(rate_limiter(settings))
         .concurrent_updates(CONCURRENT_UPDATES)
     )
     if not polling:
         builder = builder.updater(None)
     application = builder.build()
-    application.bot_data["registry"] = registry
-    Dispatcher(registry, resources).register(application)
+    dispatcher = Dispatcher(registry, resources)
+    dispatcher.register(application)
+    application.bot_data["dispatcher"] = dispatcher
     return application
 
 
-def registry_of(application: Application) -> Registry:  # type: ignore[type-arg]
-    registry: Registry = application.bot_data["registry"]
-    return registry
+def dispatcher_of(application: Application) -> Dispatcher:  # type: ignore[type-arg]
+    dispatcher: Dispatcher = application.bot_data["dispatcher"]
+    return dispatcher
 
 
 @asynccontextmanager
 async def running(application: Application, settings: Settings) -> AsyncIterator[None]:  # type: ignore[type-arg]
     """The Application started (polling when it has an updater) until the block ends."""
+    dispatcher = dispatcher_of(application)
     async with application:  # initialize (getMe) ... shutdown
-        await publish_commands(application, registry_of(application))
+        await publish_commands(application, dispatcher.registry)
+        await remember_bot_username(dispatcher.resources, application.bot.username)
         if application.updater is not None:
             await application.updater.start_polling(
                 timeout=dt.timedelta(seconds=settings.telegram_poll_timeout),
