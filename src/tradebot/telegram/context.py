@@ -12,7 +12,8 @@ from telegram.constants import ChatType, ParseMode
 
 from tradebot.db import transaction
 from tradebot.engine.context import EngineContext
-from tradebot.telegram.registry import Button, CommandSpec, Registry
+from tradebot.schemas import INT32_MAX
+from tradebot.telegram.registry import Button, CommandSpec, Registry, UsageError
 
 Keyboard = Sequence[Sequence[Button]]
 
@@ -79,6 +80,14 @@ class CommandContext(ChatContext):
 
     spec: CommandSpec | None = None
     args: list[str] = field(default_factory=list)
+
+    def int_arg(self, index: int, name: str, *, low: int = 1, high: int = INT32_MAX) -> int:
+        """Argument `index` as a whole number in [low, high]; a UsageError naming it if not."""
+        text = self.args[index]
+        if not text.isdigit() or not low <= int(text) <= high:
+            upto = f"from {low} to {high}" if high < INT32_MAX else f"of {low} or more"
+            raise UsageError(f"{name} must be a whole number {upto}.")
+        return int(text)
 
     async def usage(self, problem: str | None = None) -> None:
         """Reply with the command's usage line, after `problem` when given."""
