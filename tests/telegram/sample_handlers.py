@@ -64,3 +64,11 @@ async def sample(c: ButtonContext) -> None:
 @button("sample_account", account=True)
 async def sample_account(c: ButtonContext) -> None:
     await c.edit(f"account {c.owner}")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+@command("picture", description="Sends an image")
+async def picture(c: CommandContext) -> None:
+    await c.reply_photo(PNG, caption="a chart")

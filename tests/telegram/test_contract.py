@@ -11,6 +11,7 @@ from sqlalchemy import update
 from tests.conftest import Api
 from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram.conftest import TOKEN, link_chat
+from tests.telegram.sample_handlers import PNG
 from tradebot.engine.context import EngineContext
 from tradebot.models import User
 from tradebot.telegram import loader
@@ -136,3 +137,9 @@ async def test_no_token_in_any_log_line(
     lines = [caplog.text, *(r.exc_text or "" for r in caplog.records)]
     assert any("bot<bot-token>/sendMessage" in line for line in lines)  # httpx's lines seen
     assert not any(TOKEN in line for line in lines)
+
+
+async def test_a_photo_is_uploaded_with_its_caption(bot_api: FakeBotApi) -> None:
+    reply = await bot_api.chat(1001).ask("/picture")
+    assert reply.method == "sendPhoto" and reply.text == "a chart"
+    assert reply.files["photo"] == PNG
