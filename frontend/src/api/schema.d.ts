@@ -477,6 +477,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/telegram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Telegram
+         * @description The linked chat (null when none) with its notification switches, and the bot's name.
+         */
+        get: operations["get_telegram_api_v1_telegram_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Unlink
+         * @description Unlink the chat: it gets no notifications and no account commands any more.
+         */
+        delete: operations["unlink_api_v1_telegram_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Set Switches
+         * @description Turn notification kinds on or off for the linked chat.
+         */
+        patch: operations["set_switches_api_v1_telegram_patch"];
+        trace?: never;
+    };
+    "/api/v1/telegram/link-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link Code
+         * @description A one-time code (10 minutes, replacing any earlier one) to send the bot as
+         *     `/link CODE` in a private chat, or to open as the deep link.
+         */
+        post: operations["link_code_api_v1_telegram_link_code_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trades": {
         parameters: {
             query?: never;
@@ -1235,6 +1284,34 @@ export interface components {
             /** Trailing Stop */
             trailing_stop: number | null;
         };
+        /**
+         * LinkCodeOut
+         * @description A one-time code: `/link CODE` (or `/start CODE`) in a private chat with the bot.
+         */
+        LinkCodeOut: {
+            /** Code */
+            code: string;
+            /** Deep Link */
+            deep_link: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** LinkedChatOut */
+        LinkedChatOut: {
+            /** Chat Id */
+            chat_id: number;
+            /**
+             * Linked At
+             * Format: date-time
+             */
+            linked_at: string;
+            notifications: components["schemas"]["NotificationSwitches"];
+            /** Username */
+            username: string | null;
+        };
         /** LoginIn */
         LoginIn: {
             /**
@@ -1328,6 +1405,34 @@ export interface components {
             total_return_perc: string;
             /** Win Rate Perc */
             win_rate_perc: string;
+        };
+        /**
+         * NotificationSwitches
+         * @description Which notifications reach the linked chat.
+         */
+        NotificationSwitches: {
+            /** Alarm */
+            alarm: boolean;
+            /** Error */
+            error: boolean;
+            /** Stopped */
+            stopped: boolean;
+            /** Trade */
+            trade: boolean;
+        };
+        /**
+         * NotificationSwitchesIn
+         * @description The switches to change; those left out stay as they are.
+         */
+        NotificationSwitchesIn: {
+            /** Alarm */
+            alarm?: boolean | null;
+            /** Error */
+            error?: boolean | null;
+            /** Stopped */
+            stopped?: boolean | null;
+            /** Trade */
+            trade?: boolean | null;
         };
         /**
          * PendingOrderOut
@@ -1484,6 +1589,15 @@ export interface components {
             today: components["schemas"]["TotalsOut"];
             /** @description the range */
             total: components["schemas"]["TotalsOut"];
+        };
+        /**
+         * TelegramOut
+         * @description The caller's Telegram link, if any, and the bot to talk to.
+         */
+        TelegramOut: {
+            /** Bot Username */
+            bot_username: string | null;
+            link: components["schemas"]["LinkedChatOut"] | null;
         };
         /** TokenOut */
         TokenOut: {
@@ -3315,6 +3429,196 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_telegram_api_v1_telegram_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    unlink_api_v1_telegram_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    set_switches_api_v1_telegram_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSwitchesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramOut"];
+                };
+            };
+            /** @description The body could not be read as JSON text (not UTF-8, say) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The input is invalid: `errors` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    link_code_api_v1_telegram_link_code_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkCodeOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
