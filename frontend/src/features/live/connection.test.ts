@@ -160,7 +160,7 @@ describe('LiveConnection', () => {
     expect(FakeEventSource.instances).toHaveLength(3);
     window.dispatchEvent(new Event('online'));
     expect(FakeEventSource.instances).toHaveLength(4);
-    expect(FakeEventSource.instances[2].closed).toBe(true);
+    expect(FakeEventSource.instances[2]?.closed).toBe(true);
     // The timer it replaced does not open a second stream later.
     await vi.advanceTimersByTimeAsync(10_000);
     expect(FakeEventSource.instances).toHaveLength(4);
