@@ -45,6 +45,7 @@ describe('ApiKeysPage', () => {
     vi.stubGlobal('fetch', fetch);
     renderAt(<ApiKeysPage />);
     const row = await screen.findByTestId('api-key-row-4');
+    expect(screen.getByRole('region', { name: 'Keys table' })).toHaveAttribute('tabindex', '0');
     await userEvent.selectOptions(within(row).getByLabelText('Validate against'), 'testnet');
     await userEvent.click(within(row).getByRole('button', { name: 'Validate key ****abcd' }));
     expect(await within(row).findByText(/Balances: USDT 100.5, BTC 0.01/)).toBeInTheDocument();

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { ApiError, type ApiKey, type ApiKeyValidation, api, unwrap } from '../api/client';
 import { Field } from '../components/Field';
-import { Alert, Button, ConfirmDialog, Spinner } from '../components/ui';
+import { Alert, Button, ConfirmDialog, Spinner, TableWrap } from '../components/ui';
 import { useApiKeys } from '../features/bots/queries';
 import { dateTime } from '../lib/format';
 import { keys } from '../lib/queryKeys';
@@ -188,7 +188,7 @@ export function ApiKeysPage() {
             No keys yet.
           </p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label="Keys table">
             <table className="table" data-testid="api-keys-table">
               <thead>
                 <tr>
@@ -205,7 +205,7 @@ export function ApiKeysPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>
