@@ -1210,6 +1210,28 @@ export interface components {
             reason: string;
         };
         /**
+         * GroupTotalsOut
+         * @description The totals of the trades in one quote asset made with one kind of money.
+         */
+        GroupTotalsOut: {
+            all_time: components["schemas"]["TotalsOut"];
+            /**
+             * Money
+             * @description real: live trading; test: Binance testnet; simulated: paper and demo bots
+             * @enum {string}
+             */
+            money: "real" | "test" | "simulated";
+            /**
+             * Quote
+             * @description the quote asset P&L and fees are in (the symbol after '/')
+             */
+            quote: string;
+            /** @description the current UTC day */
+            today: components["schemas"]["TotalsOut"];
+            /** @description the range */
+            total: components["schemas"]["TotalsOut"];
+        };
+        /**
          * IndicatorsOut
          * @description One value per candle (same order); null while the indicator warms up.
          */
@@ -1455,6 +1477,7 @@ export interface components {
         };
         /** StatsOut */
         StatsOut: {
+            /** @description all groups together: sums across quote assets and kinds of money, see `groups` */
             all_time: components["schemas"]["TotalsOut"];
             /** Bot Id */
             bot_id: number | null;
@@ -1465,7 +1488,7 @@ export interface components {
             by_bot: components["schemas"]["BotTotalsOut"][];
             /**
              * By Day
-             * @description the range, per UTC day with trades
+             * @description the range, per UTC day with trades (all groups together: sums across quote assets and kinds of money, see `groups`)
              */
             by_day: components["schemas"]["DayTotalsOut"][];
             /**
@@ -1475,14 +1498,19 @@ export interface components {
              */
             end: string;
             /**
+             * Groups
+             * @description per quote asset and kind of money: each group with a trade ever (of the bot, when one is asked for), real money first, then test, then simulated; by quote asset within each
+             */
+            groups: components["schemas"]["GroupTotalsOut"][];
+            /**
              * Start
              * Format: date-time
              * @description the range's start (inclusive)
              */
             start: string;
-            /** @description the current UTC day */
+            /** @description the current UTC day (all groups together: sums across quote assets and kinds of money, see `groups`) */
             today: components["schemas"]["TotalsOut"];
-            /** @description the range */
+            /** @description the range (all groups together: sums across quote assets and kinds of money, see `groups`) */
             total: components["schemas"]["TotalsOut"];
         };
         /** TokenOut */
