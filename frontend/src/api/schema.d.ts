@@ -548,10 +548,24 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
-            /** Is Valid */
+            /**
+             * Is Valid
+             * @description the last check accepted the key (`status` is valid)
+             */
             is_valid: boolean;
             /** Label */
             label: string | null;
+            /**
+             * Refused Reason
+             * @description why the exchange refused the key at the last check; null unless refused
+             */
+            refused_reason: string | null;
+            /**
+             * Status
+             * @description the last check's outcome: valid (the exchange accepted the key), refused (it did not: see `refused_reason`), unchecked (never validated)
+             * @enum {string}
+             */
+            status: "unchecked" | "valid" | "refused";
             /**
              * Updated At
              * Format: date-time
