@@ -597,10 +597,24 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
-            /** Is Valid */
+            /**
+             * Is Valid
+             * @description the last check accepted the key (`status` is valid)
+             */
             is_valid: boolean;
             /** Label */
             label: string | null;
+            /**
+             * Refused Reason
+             * @description why the exchange refused the key at the last check; null unless refused
+             */
+            refused_reason: string | null;
+            /**
+             * Status
+             * @description the last check's outcome: valid (the exchange accepted the key), refused (it did not: see `refused_reason`), unchecked (never validated)
+             * @enum {string}
+             */
+            status: "unchecked" | "valid" | "refused";
             /**
              * Updated At
              * Format: date-time
@@ -1259,6 +1273,28 @@ export interface components {
             reason: string;
         };
         /**
+         * GroupTotalsOut
+         * @description The totals of the trades in one quote asset made with one kind of money.
+         */
+        GroupTotalsOut: {
+            all_time: components["schemas"]["TotalsOut"];
+            /**
+             * Money
+             * @description real: live trading; test: Binance testnet; simulated: paper and demo bots
+             * @enum {string}
+             */
+            money: "real" | "test" | "simulated";
+            /**
+             * Quote
+             * @description the quote asset P&L and fees are in (the symbol after '/')
+             */
+            quote: string;
+            /** @description the current UTC day */
+            today: components["schemas"]["TotalsOut"];
+            /** @description the range */
+            total: components["schemas"]["TotalsOut"];
+        };
+        /**
          * IndicatorsOut
          * @description One value per candle (same order); null while the indicator warms up.
          */
@@ -1560,6 +1596,7 @@ export interface components {
         };
         /** StatsOut */
         StatsOut: {
+            /** @description all groups together: sums across quote assets and kinds of money, see `groups` */
             all_time: components["schemas"]["TotalsOut"];
             /** Bot Id */
             bot_id: number | null;
@@ -1570,7 +1607,7 @@ export interface components {
             by_bot: components["schemas"]["BotTotalsOut"][];
             /**
              * By Day
-             * @description the range, per UTC day with trades
+             * @description the range, per UTC day with trades (all groups together: sums across quote assets and kinds of money, see `groups`)
              */
             by_day: components["schemas"]["DayTotalsOut"][];
             /**
@@ -1580,14 +1617,19 @@ export interface components {
              */
             end: string;
             /**
+             * Groups
+             * @description per quote asset and kind of money: each group with a trade ever (of the bot, when one is asked for), real money first, then test, then simulated; by quote asset within each
+             */
+            groups: components["schemas"]["GroupTotalsOut"][];
+            /**
              * Start
              * Format: date-time
              * @description the range's start (inclusive)
              */
             start: string;
-            /** @description the current UTC day */
+            /** @description the current UTC day (all groups together: sums across quote assets and kinds of money, see `groups`) */
             today: components["schemas"]["TotalsOut"];
-            /** @description the range */
+            /** @description the range (all groups together: sums across quote assets and kinds of money, see `groups`) */
             total: components["schemas"]["TotalsOut"];
         };
         /**

@@ -134,3 +134,13 @@ export function Stat({ label, value, tone, testId }: { label: string; value: Rea
     </div>
   );
 }
+
+/** A table's horizontal scroller. It can be focused, so a keyboard can scroll it too, and it is
+ * a named region, so a screen reader says what that stop is (axe: scrollable-region-focusable). */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}

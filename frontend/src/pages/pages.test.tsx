@@ -66,7 +66,17 @@ describe('pages', () => {
       'fetch',
       fakeFetch({
         'GET /api/v1/bots': [makeBot({ id: 1 })],
-        'GET /api/v1/stats': { start: '', end: '', bot_id: null, total: totals('1', 2), by_bot: [], by_day: [], today: totals('-2.5', 4), all_time: totals('12.25', 8) },
+        'GET /api/v1/stats': {
+          start: '',
+          end: '',
+          bot_id: null,
+          total: totals('1', 2),
+          by_bot: [],
+          by_day: [],
+          today: totals('-2.5', 4),
+          all_time: totals('12.25', 8),
+          groups: [{ quote: 'USDT', money: 'simulated', total: totals('1', 2), today: totals('-2.5', 4), all_time: totals('12.25', 8) }],
+        },
       }),
     );
     renderAt(<DashboardPage />);

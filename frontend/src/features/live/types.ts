@@ -61,3 +61,11 @@ export function liveFromBot(bot: Bot): LiveBot {
       : null,
   };
 }
+
+/** `bot`'s REST reading as its live view. Only the engine's events know the latest price and
+ * open P&L, so while the bot stays in a position those of `before` are kept. */
+export function liveFromReading(bot: Bot, before: LiveBot | undefined): LiveBot {
+  const next = liveFromBot(bot);
+  if (before?.in_position && next.in_position) return { ...next, price: before.price, open_pnl: before.open_pnl };
+  return next;
+}
