@@ -1060,6 +1060,11 @@ export interface components {
             /** Next Run At */
             next_run_at: string | null;
             pending_order: components["schemas"]["PendingOrderOut"] | null;
+            /**
+             * Retry Count
+             * @description failed cycles in a row (0 after a good one)
+             */
+            retry_count: number;
             /** Status */
             status: string;
             /** Stop Loss Price */

@@ -207,7 +207,7 @@ function BotDetail({ bot }: { bot: Bot }) {
         <h2 id="errors-title" className="card__title">
           Errors
         </h2>
-        <ErrorHistory botId={bot.id} lastError={live.last_error_message} stoppedOnError={live.status === 'error'} />
+        <ErrorHistory botId={bot.id} lastError={live.last_error_message} retries={live.retry_count} stoppedOnError={live.status === 'error'} />
       </section>
       <ConfirmDialog
         open={confirm !== null}

@@ -218,5 +218,11 @@ describe('pages', () => {
       client.setQueryData<LiveMap>(keys.live, { 1: makeLive({ last_error_message: 'Exchange unavailable' }) });
     });
     expect(await within(history).findByTestId('error-4')).toHaveTextContent('Exchange unavailable');
+    // The same error again: only the retry count tells.
+    newest = [error(5, 'temporary', 2, 'Exchange unavailable'), ...newest];
+    act(() => {
+      client.setQueryData<LiveMap>(keys.live, { 1: makeLive({ last_error_message: 'Exchange unavailable', retry_count: 2 }) });
+    });
+    expect(await within(history).findByTestId('error-5')).toHaveTextContent('Retried, attempt 2');
   });
 });

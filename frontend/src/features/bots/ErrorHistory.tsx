@@ -11,30 +11,31 @@ type BotError = Schemas['BotErrorOut'];
 const kindText = (e: BotError) => (e.kind === 'permanent' ? 'Stopped the bot' : `Retried, attempt ${e.attempt}`);
 
 /** Refetch the history when the live state shows an error it may not hold yet: a new last
- * error, or the bot stopping on one. */
-function useRefreshOnLiveError(botId: number, lastError: string | null, stopped: boolean) {
+ * error, another retry of the same one, or the bot stopping on one. */
+function useRefreshOnLiveError(botId: number, lastError: string | null, retries: number, stopped: boolean) {
   const client = useQueryClient();
-  const seen = useRef({ lastError, stopped });
+  const seen = useRef({ lastError, retries, stopped });
   useEffect(() => {
     const before = seen.current;
-    seen.current = { lastError, stopped };
-    if (lastError !== null && (lastError !== before.lastError || stopped !== before.stopped)) {
-      void client.invalidateQueries({ queryKey: keys.botErrors(botId) });
-    }
-  }, [client, botId, lastError, stopped]);
+    seen.current = { lastError, retries, stopped };
+    const changed = lastError !== before.lastError || retries !== before.retries || stopped !== before.stopped;
+    if (lastError !== null && changed) void client.invalidateQueries({ queryKey: keys.botErrors(botId) });
+  }, [client, botId, lastError, retries, stopped]);
 }
 
 interface Props {
   botId: number;
   /** The live state's last error message and whether the bot is stopped on an error. */
   lastError: string | null;
+  /** Failed cycles in a row: a repeated error changes only this. */
+  retries: number;
   stoppedOnError: boolean;
 }
 
 /** A bot's failed cycles, newest first, as the API keeps them; older ones page in. */
-export function ErrorHistory({ botId, lastError, stoppedOnError }: Props) {
+export function ErrorHistory({ botId, lastError, retries, stoppedOnError }: Props) {
   const errors = useBotErrors(botId);
-  useRefreshOnLiveError(botId, lastError, stoppedOnError);
+  useRefreshOnLiveError(botId, lastError, retries, stoppedOnError);
   if (errors.isPending) return <Spinner label="Loading errors" />;
   if (errors.isError) return <Alert>Errors could not be loaded: {errors.error.message}</Alert>;
   const items = errors.data.pages.flatMap((p) => p.items);

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { Trade } from '../../api/client';
-import { Alert, Button, Spinner } from '../../components/ui';
+import { Alert, Button, Spinner, TableWrap } from '../../components/ui';
 import { dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
 import type { TradeOrder } from '../../lib/queryKeys';
 import { useBotTrades } from './queries';
@@ -24,7 +24,7 @@ export function TradesTable({ trades, order, onOrder, sorting, hasMore, loadingM
   if (trades.length === 0) return <p className="muted" data-testid="trades-empty">No trades yet.</p>;
   const newestFirst = order === 'desc';
   return (
-    <div className="table-wrap">
+    <TableWrap label="Trades">
       <table className="table" data-testid="trades-table" aria-busy={sorting || undefined}>
         <caption className="sr-only">Trades</caption>
         <thead>
@@ -76,7 +76,7 @@ export function TradesTable({ trades, order, onOrder, sorting, hasMore, loadingM
           {newestFirst ? 'Load older trades' : 'Load newer trades'}
         </Button>
       )}
-    </div>
+    </TableWrap>
   );
 }
 

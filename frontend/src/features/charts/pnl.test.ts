@@ -13,6 +13,7 @@ const stats = (over: Partial<Stats>): Stats => ({
   by_day: [],
   today: totals('0', 0),
   all_time: totals('0', 0),
+  groups: [],
   ...over,
 });
 const at = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
