@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     weight_per_minute: int = Field(6000, alias="WEIGHT_PER_MINUTE", ge=100)
     candle_limit: int = Field(300, alias="CANDLE_LIMIT", ge=50, le=1000)
     ticker_ttl: float = Field(2.0, alias="TICKER_TTL_SECONDS", gt=0)
+    # The collector (Beat) keeps watched markets in the shared cache this often; chat
+    # commands accept cached prices about that old.
+    market_collect_interval: float = Field(30.0, alias="MARKET_COLLECT_SECONDS", ge=5, le=300)
+    # Where the public chat commands (/price, /ta, /chart, /funding, /oi) read: Binance, or
+    # the offline demo market.
+    telegram_market: Literal["binance", "demo"] = Field("binance", alias="TELEGRAM_MARKET")
 
     # Simulated accounts (paper and demo bots) and the demo market.
     sim_start_balance: Decimal = Field(Decimal(10_000), alias="SIM_START_BALANCE", gt=0)

@@ -17,6 +17,7 @@ from tradebot.core.types import Ticker
 from tradebot.market_data import MarketData
 from tradebot.market_data.codec import (
     CachedCandles,
+    Stamped,
     decode_candles,
     decode_ticker,
     encode_candles,
@@ -72,7 +73,9 @@ def test_codec_round_trips_exactly() -> None:
     assert empty is not None and len(empty.candles) == 0
     assert decode_candles("garbage") is None
     ticker = Ticker("ETH/USDT", Decimal("3000.01"), datetime(2026, 1, 1, tzinfo=UTC))
-    assert decode_ticker(encode_ticker(ticker)) == ticker
+    assert decode_ticker(encode_ticker(Stamped(ticker, 1_800_000_000.5))) == Stamped(
+        ticker, 1_800_000_000.5
+    )
 
 
 async def test_one_fetch_serves_all_callers_of_two_instances(
