@@ -58,7 +58,7 @@ async def active_bots(session: AsyncSession) -> list[Watch]:
         .where(BotConfig.is_active)
         .distinct()
     )
-    return [Watch(*row) for row in rows.tuples()]
+    return [Watch(*row) for row in rows]
 
 
 # One query per kind of user of market data; alarms add theirs here.
