@@ -50,3 +50,15 @@ class ChartWorkers:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+_process_workers: ChartWorkers | None = None
+
+
+def process_workers() -> ChartWorkers:
+    """This process's chart workers: one pool per process, like its event loop, started on
+    the first chart (the pool stops its processes when the interpreter exits)."""
+    global _process_workers
+    if _process_workers is None:
+        _process_workers = ChartWorkers()
+    return _process_workers

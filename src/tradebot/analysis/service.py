@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from tradebot.analysis import replies
 from tradebot.analysis.market import MarketReader
-from tradebot.analysis.offload import ChartWorkers
+from tradebot.analysis.offload import ChartWorkers, process_workers
 from tradebot.analysis.ta import analyse, default_strategy, last_close
 from tradebot.bots.rules import SYMBOL_RE, TIMEFRAMES
 from tradebot.engine.context import EngineContext
@@ -85,7 +85,11 @@ class Chart:
 
 
 class MarketService:
-    """The market commands over one source ("binance" or "demo") of an engine context."""
+    """The market commands over one source ("binance" or "demo") of an engine context.
+
+    Cheap to make per command: the exchanges and the cache belong to the context, the chart
+    processes to the process (`process_workers`).
+    """
 
     def __init__(
         self, ctx: EngineContext, source: str | None = None, charts: ChartWorkers | None = None
@@ -93,13 +97,9 @@ class MarketService:
         self.ctx = ctx
         self.source = source or ctx.settings.telegram_market
         self.reader = MarketReader(ctx, self.source)
-        self.charts = charts or ChartWorkers()
+        self.charts = charts or process_workers()
         self.recent = recent_markets(ctx)
         self.label = LABELS[self.source]
-
-    def close(self) -> None:
-        """Stop the chart processes."""
-        self.charts.close()
 
     @contextlib.asynccontextmanager
     async def _answering(self, symbol: str, watch: Watch | None = None) -> AsyncIterator[None]:
