@@ -6,10 +6,14 @@ Chromium (Playwright), then:
 - initial load: bytes transferred (the browser's resource timing, the status stream
   excluded), time to the first card and to all 50 cards (from navigation start);
 - live latency, over `--changes` manual starts and stops through the API: from the request
-  leaving to the bot's card showing the new status (the API's own answer time beside it).
+  leaving to the bot's card showing the new status (the API's own answer time beside it);
+- engine latency, over `--changes` changes the engine's own cycles make (`--busy` demo bots
+  trading a fast demo market): from the event's publication (its id is the Redis stream's
+  time, on this machine's clock) to the bot's card showing it.
 Prints figures; asserts nothing.
 
-Run: .venv/bin/python bench/ui.py (its stack's log: bench/out/ui-up.log) [--bots 50] [--changes 100]
+Run: .venv/bin/python bench/ui.py (its stack's log: bench/out/ui-up.log)
+     [--bots 50] [--changes 100] [--busy 20]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -45,6 +50,37 @@ OBSERVER = """sel => {
     const el = document.querySelector(sel);
     const text = el && el.textContent;
     if (text && text !== last) { last = text; window.__seen[text] = Date.now(); }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+# Every `state` event the app's EventSource receives: [bot id, published ms, received ms].
+EVENTS = """(() => {
+  window.__events = [];
+  const Native = window.EventSource;
+  window.EventSource = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('state', (e) => {
+        const bot = JSON.parse(e.data).bot_id;
+        window.__events.push([bot, Number(e.lastEventId.split('-')[0]), Date.now()]);
+      });
+    }
+  };
+})()"""
+# When a card's engine-driven figures change on screen: [bot id, ms].
+CARD_CHANGES = """() => {
+  window.__changes = [];
+  const shown = new Set(['bot-status', 'open-pnl', 'daily-pnl', 'trades-today', 'position']);
+  new MutationObserver((records) => {
+    const now = Date.now();
+    const bots = new Set();
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const field = el && el.closest('[data-testid]');
+      const card = el && el.closest('[data-testid^="bot-card-"]');
+      if (!card || !field || !shown.has(field.dataset.testid)) continue;
+      bots.add(Number(card.dataset.testid.slice(9)));
+    }
+    for (const b of bots) window.__changes.push([b, now]);
   }).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
 FIRST_CARDS = """(() => {
@@ -81,6 +117,11 @@ def start_up(database: str, prefix: str, ui: Path, tmp: Path, port: int) -> subp
         "UI_DIST_DIR": str(ui),
         "HEALTH_RATE_LIMIT": "10000/minute",
         "LOG_LEVEL": "WARNING",
+        # A market hour every 6 s, warm from the start: the busy bots trade often.
+        "DEMO_SPEED": "600",
+        "DEMO_EPOCH": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "DISPATCH_INTERVAL_SECONDS": "0.5",
+        "TICKER_TTL_SECONDS": "0.5",
     }
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
     log = (ROOT / "bench" / "out" / "ui-up.log").open("wb")
@@ -104,7 +145,39 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("tradebot up did not answer in 120 s")
 
 
-def measure(url: str, bots: int, changes: int) -> None:
+def engine_latency(events: list[list[int]], changes: list[list[int]]) -> list[float]:
+    """Per on-screen change of a card, the time since the publication of the newest event of
+    its bot received before it (each event counted once: changes it made no visible are
+    left out, and so are re-renders of an event already counted)."""
+    by_bot: dict[int, list[list[int]]] = {}
+    for e in events:
+        by_bot.setdefault(e[0], []).append(e)
+    counted: set[tuple[int, int]] = set()
+    out: list[float] = []
+    for bot, at in changes:
+        before = [e for e in by_bot.get(bot, []) if e[2] <= at]
+        if before and (bot, before[-1][1]) not in counted:
+            counted.add((bot, before[-1][1]))
+            out.append(at - before[-1][1])
+    return out
+
+
+def busy_bots(api: httpx.Client, n: int) -> list[int]:
+    """Demo bots whose settings make them trade every few candles of the fast demo market."""
+    ids = []
+    for i in range(n):
+        body: dict[str, object] = {"name": f"busy {i:02d}", "symbol": "BTC/USDT"}
+        body |= {"timeframe": "1m"}
+        body |= {"stop_loss_perc": "50", "take_profit_perc": "50", "position_size_perc": "10"}
+        body |= {"ema_fast": 2, "ema_slow": 3, "rsi_period": 2, "rsi_oversold": 45}
+        body |= {"rsi_overbought": 55, "check_interval_seconds": 10}
+        r = api.post("/bots", json=body)
+        r.raise_for_status()
+        ids.append(r.json()["id"])
+    return ids
+
+
+def measure(url: str, bots: int, changes: int, busy: int) -> None:
     from playwright.sync_api import sync_playwright
 
     api = httpx.Client(base_url=f"{url}/api/v1", timeout=10)
@@ -114,7 +187,8 @@ def measure(url: str, bots: int, changes: int) -> None:
     api.headers["Authorization"] = f"Bearer {token}"
     ids = []
     for i in range(bots):
-        body = {"name": f"bot {i:02d}", "symbol": "BTC/USDT", "timeframe": "1h"}
+        body: dict[str, object] = {"name": f"bot {i:02d}", "symbol": "BTC/USDT"}
+        body |= {"timeframe": "1h"}
         body |= {"stop_loss_perc": "2", "take_profit_perc": "4", "position_size_perc": "10"}
         body |= {"check_interval_seconds": 86_400}
         r = api.post("/bots", json=body)
@@ -127,6 +201,7 @@ def measure(url: str, bots: int, changes: int) -> None:
         context.request.post(f"{url}/api/v1/auth/login", data=user)
         page = context.new_page()
         page.add_init_script(FIRST_CARDS.replace("__BOTS__", str(bots)))
+        page.add_init_script(EVENTS)
         page.goto("/")
         page.wait_for_function("() => window.__cards && window.__cards.all", timeout=30_000)
         cards = page.evaluate("() => window.__cards")
@@ -170,6 +245,24 @@ def measure(url: str, bots: int, changes: int) -> None:
             f"p99 {pct(card, 99):.0f} ms, max {max(card):.0f} ms "
             f"(API answer alone: p50 {pct(answer, 50):.0f} ms, p99 {pct(answer, 99):.0f} ms)"
         )
+        api.post(f"/bots/{bot}/stop")
+        engine: list[float] = []
+        page.evaluate(CARD_CHANGES)
+        for b in busy_bots(api, busy):
+            api.post(f"/bots/{b}/start").raise_for_status()
+        deadline = time.monotonic() + 300
+        while len(engine) < changes and time.monotonic() < deadline:
+            page.wait_for_timeout(2000)
+            engine = engine_latency(*page.evaluate("() => [window.__events, window.__changes]"))
+        if engine:
+            engine = engine[:changes]
+            print(
+                f"engine change -> card, {len(engine)} changes of {busy} busy demo bots' cycles: "
+                f"p50 {pct(engine, 50):.0f} ms, p99 {pct(engine, 99):.0f} ms, "
+                f"max {max(engine):.0f} ms"
+            )
+        else:
+            print("engine change -> card: no engine change reached a card in 300 s")
         browser.close()
 
 
@@ -177,6 +270,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bots", type=int, default=50)
     parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--busy", type=int, default=20)
     args = parser.parse_args()
     name = f"tradebot_bench_ui_{uuid.uuid4().hex[:8]}"
     prefix = f"{name}:"
@@ -189,7 +283,7 @@ async def main() -> None:
             procs.append(start_up(database, prefix, ui, Path(tmp), port))
             url = f"http://127.0.0.1:{port}"
             wait_up(url, procs[0])
-            await asyncio.to_thread(measure, url, args.bots, args.changes)
+            await asyncio.to_thread(measure, url, args.bots, args.changes, args.busy)
         finally:
             await clean_up(procs, name, prefix)
 

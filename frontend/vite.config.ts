@@ -10,7 +10,8 @@ export default defineConfig({
   server: {
     port: 5173,
     proxy: {
-      '/api': { target: api, changeOrigin: false },
+      // '/api/', not '/api': the dashboard's own /api-keys page is not the API's.
+      '/api/': { target: api, changeOrigin: false },
     },
   },
   build: {

@@ -59,7 +59,14 @@ async def test_refused_key_is_422_and_marked_invalid(api, ctx) -> None:  # type:
     r = await user.request("POST", f"/api-keys/{created['id']}/validate")
     assert r.status_code == 422
     assert r.json()["error"] == "invalid_api_key" and key not in r.text and secret not in r.text
-    assert (await user.request("GET", f"/api-keys/{created['id']}")).json()["is_valid"] is False
+    stored = (await user.request("GET", f"/api-keys/{created['id']}")).json()
+    assert stored["is_valid"] is False and stored["status"] == "refused"
+    assert stored["refused_reason"].startswith("Binance: ")
+    assert key not in stored["refused_reason"] and secret not in stored["refused_reason"]
+    # Accepted again: the refusal is gone.
+    fake.add_account(key, secret, {"USDT": "1"})
+    r = await user.request("POST", f"/api-keys/{created['id']}/validate", params={"mode": "live"})
+    assert r.json()["key"]["status"] == "valid" and r.json()["key"]["refused_reason"] is None
 
 
 async def test_wrong_secret_is_refused(api, ctx) -> None:  # type: ignore[no-untyped-def]
@@ -73,6 +80,12 @@ async def test_wrong_secret_is_refused(api, ctx) -> None:  # type: ignore[no-unt
         )
     ).json()
     assert (await user.request("POST", f"/api-keys/{created['id']}/validate")).status_code == 422
+    r = await user.request("POST", f"/api-keys/{created['id']}/validate?mode=testnet")
+    assert r.status_code == 422
+    listed = (await user.request("GET", "/api-keys")).json()
+    assert [(k["status"], k["refused_reason"].split(":")[0]) for k in listed] == [
+        ("refused", "Binance testnet")
+    ]
 
 
 async def test_unreachable_exchange_is_503_and_changes_nothing(api, ctx) -> None:  # type: ignore[no-untyped-def]
@@ -90,6 +103,8 @@ async def test_unreachable_exchange_is_503_and_changes_nothing(api, ctx) -> None
     fake.fail_next("GET /api/v3/account", "429", retry_after=9)
     r = await user.request("POST", f"/api-keys/{created['id']}/validate")
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    stored = (await user.request("GET", f"/api-keys/{created['id']}")).json()
+    assert (stored["status"], stored["refused_reason"]) == ("unchecked", None)
 
 
 async def test_foreign_key_is_404(api, ctx) -> None:  # type: ignore[no-untyped-def]

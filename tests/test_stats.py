@@ -14,14 +14,22 @@ from tradebot.models import Trade
 
 
 def _trade(
-    user_id: int, bot_id: int | None, at: datetime, pnl: str | None, fee: str, asset: str = "USDT"
+    user_id: int,
+    bot_id: int | None,
+    at: datetime,
+    pnl: str | None,
+    fee: str,
+    asset: str = "USDT",
+    *,
+    venue: str = "demo",
+    symbol: str = "BTC/USDT",
 ) -> Trade:
     return Trade(
         bot_config_id=bot_id,
         user_id=user_id,
-        venue="demo",
+        venue=venue,
         binance_order_id=uuid.uuid4().hex,
-        symbol="BTC/USDT",
+        symbol=symbol,
         side="BUY" if pnl is None else "SELL",
         order_type="MARKET",
         price=Decimal(60000),
@@ -132,4 +140,63 @@ async def test_no_trades_gives_zeros(alice: Api) -> None:
     body = (await alice.request("GET", "/stats")).json()
     zero = {"realised_pnl": "0", "fees": "0", "trades": 0, "wins": 0, "losses": 0}
     assert body["total"] == body["today"] == body["all_time"] == zero
-    assert body["by_bot"] == body["by_day"] == []
+    assert body["by_bot"] == body["by_day"] == body["groups"] == []
+
+
+async def test_stats_per_quote_asset_and_kind_of_money(
+    alice: Api, bob: Api, session: AsyncSession
+) -> None:
+    """USDT and BTC P&L, or real and simulated money, are never added up in a group."""
+    a, b = await _arrange(session, alice, bob)  # demo, BTC/USDT: simulated USDT
+    u = alice.user_id
+    session.add_all(
+        [
+            _trade(u, a, TODAY + timedelta(seconds=5), "2", "0.1", venue="paper"),
+            _trade(
+                u,
+                b,
+                TODAY + timedelta(seconds=6),
+                "0.001",
+                "0.0001",
+                "BTC",
+                venue="binance",
+                symbol="ETH/BTC",
+            ),
+            _trade(
+                u,
+                b,
+                NOW - timedelta(days=200),
+                "-0.002",
+                "0",
+                "BTC",
+                venue="binance",
+                symbol="ETH/BTC",
+            ),
+            _trade(u, a, TODAY + timedelta(seconds=7), "-7", "0.2", venue="binance-testnet"),
+            _trade(u, a, TODAY + timedelta(seconds=8), "3", "0.3", venue="binance"),
+        ]
+    )
+    await session.commit()
+    body = (await alice.request("GET", "/stats")).json()
+    groups = {(g["quote"], g["money"]): g for g in body["groups"]}
+    assert list(groups) == [
+        ("BTC", "real"),
+        ("USDT", "real"),
+        ("USDT", "test"),
+        ("USDT", "simulated"),
+    ]
+    btc = groups["BTC", "real"]
+    assert (btc["today"]["realised_pnl"], btc["today"]["fees"]) == ("0.001", "0.0001")
+    assert btc["all_time"]["realised_pnl"] == "-0.001" and btc["total"]["trades"] == 1
+    assert groups["USDT", "test"]["today"]["realised_pnl"] == "-7"
+    assert groups["USDT", "real"]["all_time"]["realised_pnl"] == "3"
+    # demo and paper are both simulated money: one group
+    simulated = groups["USDT", "simulated"]
+    assert simulated["today"]["realised_pnl"] == "-1.25" and simulated["today"]["trades"] == 4
+    assert simulated["all_time"]["realised_pnl"] == "111.25"
+    assert simulated["total"]["realised_pnl"] == "11.25"
+    # the ungrouped fields stay what they were: everything summed
+    assert body["all_time"]["trades"] == 11
+
+    one = (await alice.request("GET", f"/stats?bot_id={b}")).json()["groups"]
+    assert [(g["quote"], g["money"]) for g in one] == [("BTC", "real"), ("USDT", "simulated")]

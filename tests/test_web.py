@@ -13,12 +13,15 @@ from tradebot.config import Settings
 from tradebot.web import IMMUTABLE, REVALIDATE
 
 INDEX = "<!doctype html><div id=root></div><script src=/assets/index-abc123.js></script>"
+BUNDLE = "export function render(bots) { return bots.map((b) => b.name); }\n" * 40
 
 
 def _dist(root: Path) -> Path:
     (root / "assets").mkdir(parents=True)
     (root / "index.html").write_text(INDEX)
     (root / "assets" / "index-abc123.js").write_text("console.log('ui')")
+    (root / "assets" / "vendor-def456.js").write_text(BUNDLE)
+    (root / "assets" / "logo-0a1b2c.png").write_bytes(b"\x89PNG" + bytes(2000))
     (root / "favicon.svg").write_text("<svg/>")
     return root
 
@@ -49,6 +52,42 @@ async def test_hashed_assets_are_cached_for_a_year(ui: httpx.AsyncClient) -> Non
     assert "javascript" in r.headers["content-type"]
     head = await ui.head("/assets/index-abc123.js")
     assert head.status_code == 200 and head.content == b""
+
+
+async def test_text_assets_are_gzipped_for_clients_that_take_it(ui: httpx.AsyncClient) -> None:
+    r = await ui.get("/assets/vendor-def456.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200 and r.text == BUNDLE  # httpx has unzipped it
+    assert r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) < len(BUNDLE) / 5
+    assert r.headers["vary"] == "Accept-Encoding"
+    assert r.headers["cache-control"] == IMMUTABLE
+
+    plain = await ui.get("/assets/vendor-def456.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == BUNDLE
+    assert plain.headers["vary"] == "Accept-Encoding"  # a cache keeps both apart
+
+
+async def test_index_is_gzipped_and_still_revalidated(
+    ui: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    (tmp_path / "dist" / "index.html").write_text(INDEX + BUNDLE)  # a real index is > 500 bytes
+    for path in ("/", "/bots/12"):
+        r = await ui.get(path, headers={"Accept-Encoding": "gzip, br"})
+        assert r.headers["content-encoding"] == "gzip" and r.text == INDEX + BUNDLE
+        assert r.headers["cache-control"] == REVALIDATE
+
+
+async def test_what_is_compressed_already_or_tiny_or_the_api_is_sent_as_it_is(
+    ui: httpx.AsyncClient,
+) -> None:
+    gzip = {"Accept-Encoding": "gzip"}
+    png = await ui.get("/assets/logo-0a1b2c.png", headers=gzip)
+    assert png.status_code == 200 and "content-encoding" not in png.headers
+    tiny = await ui.get("/assets/index-abc123.js", headers=gzip)
+    assert "content-encoding" not in tiny.headers
+    spec = await ui.get("/api/v1/openapi.json", headers=gzip)
+    assert spec.status_code == 200 and len(spec.content) > 500
+    assert "content-encoding" not in spec.headers
 
 
 async def test_unhashed_root_files_are_revalidated(ui: httpx.AsyncClient) -> None:

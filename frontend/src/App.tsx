@@ -1,10 +1,14 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
+import type { ReactNode } from 'react';
+import { BrowserRouter, Navigate, Outlet, Route, Routes, useLocation, useParams } from 'react-router';
 import { ApiError } from './api/client';
 import { Layout } from './components/Layout';
+import { RouteFocus } from './components/RouteFocus';
 import { Spinner } from './components/ui';
 import { useMe } from './features/auth/session';
+import { useBot } from './features/bots/queries';
 import { LiveProvider } from './features/live/LiveProvider';
+import { usePageTitle } from './lib/usePageTitle';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AuthPage } from './pages/AuthPage';
 import { BacktestPage } from './pages/BacktestPage';
@@ -45,23 +49,38 @@ function GuestOnly({ children }: { children: React.ReactNode }) {
   return me.data ? <Navigate to="/" replace /> : children;
 }
 
+function Titled({ title, children }: { title: string; children: ReactNode }) {
+  usePageTitle(title);
+  return children;
+}
+
+/** A bot's page, titled with the bot's name once it is known (`prefix` + name). */
+function BotTitled({ prefix = '', children }: { prefix?: string; children: ReactNode }) {
+  const bot = useBot(Number(useParams().id));
+  usePageTitle(bot.data ? `${prefix}${bot.data.name}` : 'Bot');
+  return children;
+}
+
 export function AppRoutes() {
   return (
-    <Routes>
-      <Route path="/login" element={<GuestOnly><AuthPage mode="login" /></GuestOnly>} />
-      <Route path="/register" element={<GuestOnly><AuthPage mode="register" /></GuestOnly>} />
-      <Route element={<RequireAuth />}>
-        <Route element={<Layout />}>
-          <Route index element={<DashboardPage />} />
-          <Route path="/bots/new" element={<BotCreatePage />} />
-          <Route path="/bots/:id" element={<BotDetailPage />} />
-          <Route path="/bots/:id/edit" element={<BotEditPage />} />
-          <Route path="/api-keys" element={<ApiKeysPage />} />
-          <Route path="/backtests" element={<BacktestPage />} />
-          <Route path="*" element={<NotFoundPage />} />
+    <>
+      <RouteFocus />
+      <Routes>
+        <Route path="/login" element={<GuestOnly><Titled title="Sign in"><AuthPage mode="login" /></Titled></GuestOnly>} />
+        <Route path="/register" element={<GuestOnly><Titled title="Create an account"><AuthPage mode="register" /></Titled></GuestOnly>} />
+        <Route element={<RequireAuth />}>
+          <Route element={<Layout />}>
+            <Route index element={<Titled title="Dashboard"><DashboardPage /></Titled>} />
+            <Route path="/bots/new" element={<Titled title="New bot"><BotCreatePage /></Titled>} />
+            <Route path="/bots/:id" element={<BotTitled><BotDetailPage /></BotTitled>} />
+            <Route path="/bots/:id/edit" element={<BotTitled prefix="Edit "><BotEditPage /></BotTitled>} />
+            <Route path="/api-keys" element={<Titled title="API keys"><ApiKeysPage /></Titled>} />
+            <Route path="/backtests" element={<Titled title="Backtest"><BacktestPage /></Titled>} />
+            <Route path="*" element={<Titled title="Not found"><NotFoundPage /></Titled>} />
+          </Route>
         </Route>
-      </Route>
-    </Routes>
+      </Routes>
+    </>
   );
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,6 +22,9 @@ from tradebot.events.hub import EventHub
 from tradebot.events.router import router as status_router
 from tradebot.stats.router import router as stats_router
 from tradebot.system.router import router as system_router
+from tradebot.telegram.webhook import router as telegram_webhook_router
+from tradebot.telegram.webhook import webhook_application
+from tradebot.telegram_links.router import router as telegram_router
 from tradebot.trades.router import router as trades_router
 from tradebot.users.router import router as users_router
 from tradebot.web import mount_ui
@@ -47,7 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # often, and the old ones rarely (each full pass stalls the loop).
         gc.set_threshold(50_000, 20, 100)
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                app.state.telegram = None
+                if settings.telegram_bot_token is not None and settings.telegram_mode == "webhook":
+                    app.state.telegram = await stack.enter_async_context(
+                        webhook_application(settings, app.state.ctx)
+                    )
+                yield
         finally:
             await app.state.hub.stop()
             await app.state.ctx.close()
@@ -83,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_router,
         backtests_router,
         system_router,
+        telegram_router,
+        telegram_webhook_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -81,7 +81,8 @@ def up(
     data_dir: DataOpt = None,
     concurrency: Annotated[int, typer.Option(help="Celery worker processes")] = 2,
 ) -> None:
-    """Run everything: embedded PostgreSQL + Redis unless URLs are set, then API, worker, beat."""
+    """Run everything: embedded PostgreSQL + Redis unless URLs are set, then API, workers, beat
+    and, with TELEGRAM_BOT_TOKEN set, the Telegram bot."""
     _env_overrides(host, port, data_dir)
     settings = _settings()
     from tradebot import migrate
@@ -177,6 +178,28 @@ def beat() -> None:
 
     demote_task_lines(DISPATCH_TASK, COLLECT_TASK)
     celery.start(["beat", "--loglevel=INFO"])
+
+
+@app.command()
+def telegram() -> None:
+    """Run the Telegram bot alone, polling for updates (needs TELEGRAM_BOT_TOKEN)."""
+    from tradebot.config import ConfigError
+
+    settings = _require_urls(_settings())
+    try:
+        settings.require_telegram()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.telegram_mode == "webhook":
+        typer.echo(
+            "TELEGRAM_MODE=webhook: the API serves the bot (`tradebot api`); nothing to poll",
+            err=True,
+        )
+        raise typer.Exit(2)
+    from tradebot.telegram.app import serve_polling
+
+    asyncio.run(serve_polling(settings))
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -107,6 +108,30 @@ class Settings(BaseSettings):
     # A running job that has written no progress for this long lost its worker: it fails.
     backtest_stale_seconds: float = Field(120.0, alias="BACKTEST_STALE_SECONDS", gt=0)
 
+    # The Telegram bot: one token for every user of the installation, each chat linked to
+    # its own account. Unset: no bot runs.
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    # Where the Bot API lives: Telegram's, a self-hosted Bot API server, or a test fake.
+    telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
+    # polling: `tradebot telegram` asks for updates; webhook: Telegram posts them to the API.
+    telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
+    # The public https URL of POST /api/v1/telegram/webhook (webhook mode).
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token; the API refuses others.
+    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    # Outgoing message rates: Telegram allows ~30/s overall, ~1/s per chat, 20/min per group.
+    telegram_rate_overall: float = Field(30.0, alias="TELEGRAM_RATE_OVERALL", gt=0)
+    telegram_rate_per_chat: float = Field(1.0, alias="TELEGRAM_RATE_PER_CHAT", gt=0)
+    telegram_rate_per_group_minute: float = Field(
+        20.0, alias="TELEGRAM_RATE_PER_GROUP_MINUTE", gt=0
+    )
+    # Resends of a message Telegram refused with 429, each after its retry_after.
+    telegram_max_retries: int = Field(3, alias="TELEGRAM_MAX_RETRIES", ge=0)
+    # getUpdates long-poll timeout (seconds).
+    telegram_poll_timeout: int = Field(30, alias="TELEGRAM_POLL_TIMEOUT", ge=0, le=50)
+    # Lifetime of a one-time link code.
+    telegram_link_code_ttl: int = Field(600, alias="TELEGRAM_LINK_CODE_TTL_SECONDS", ge=60)
+
     @property
     def lease_seconds(self) -> float:
         """A cycle's lease outlives its hard time limit, so only a dead cycle loses it."""
@@ -131,12 +156,28 @@ class Settings(BaseSettings):
         "binance_base_url",
         "cookie_secure",
         "ui_dist_dir",
+        "telegram_bot_token",
+        "telegram_webhook_url",
+        "telegram_webhook_secret",
         mode="before",
     )
     @classmethod
     def _empty_is_none(cls, v: object) -> object:
         """An empty value (as in a copied `.env.example`) means "not set"."""
         return None if v == "" else v
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret_charset(cls, v: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters of A-Z, a-z, 0-9, `_` and `-` as a secret."""
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return v
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, v: str) -> str:
+        return v.rstrip("/")
 
     @field_validator("forwarded_allow_ips")
     @classmethod
@@ -200,6 +241,25 @@ class Settings(BaseSettings):
                 "or point these at your PostgreSQL and Redis"
             )
         return self
+
+    def require_telegram(self) -> SecretStr:
+        """The bot token, with what the chosen mode needs; a clear message when missing."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN not set: create a bot with @BotFather and put its token in .env"
+            )
+        if self.telegram_mode == "webhook":
+            missing = [
+                name
+                for name, value in (
+                    ("TELEGRAM_WEBHOOK_URL", self.telegram_webhook_url),
+                    ("TELEGRAM_WEBHOOK_SECRET", self.telegram_webhook_secret),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ConfigError(f"TELEGRAM_MODE=webhook needs {' and '.join(missing)}")
+        return self.telegram_bot_token
 
 
 def _secrets_path(settings: Settings) -> Path:

@@ -12,17 +12,41 @@ _SECRET_RE = re.compile(
 )
 
 
+# A Telegram bot token (`<bot id>:<35 characters>`), which the Bot API puts in every URL
+# (`/bot<token>/sendMessage`) and so in every line httpx logs about a request.
+_BOT_TOKEN_RE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
 def redact(text: str) -> str:
+    text = _BOT_TOKEN_RE.sub("<bot-token>", text)
     return _SECRET_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
 class RedactingFilter(logging.Filter):
+    """Masks secrets in a record's message and in its traceback text."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         clean = redact(message)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse `exc_text` once set, so every handler gets the masked one.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
+
+
+def guard_logger(name: str) -> None:
+    """Mask secrets in what logger `name` itself logs, before any handler sees it.
+
+    A root handler's filter guards only that handler; a filter on the logger that writes
+    the record cleans it for every handler (a test's log capture included).
+    """
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 def setup(level: str = "INFO") -> None:

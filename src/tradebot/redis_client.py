@@ -47,6 +47,10 @@ class Keys:
         return f"{self.prefix}events:last:{key}"
 
     @property
+    def telegram_bot_username(self) -> str:
+        return f"{self.prefix}telegram:bot-username"
+
+    @property
     def events_control(self) -> str:
         return f"{self.prefix}events:control"
 

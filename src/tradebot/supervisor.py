@@ -86,6 +86,8 @@ class Stack:
             ),
             Child("beat", [*cli, "beat"]),
         ]
+        if telegram_polls(settings):
+            self.children.append(Child("telegram", [*cli, "telegram"]))
         self._stopping = False
         self._stop_requested = False
 
@@ -152,6 +154,7 @@ class Stack:
         if not self.wait_for_api():
             return 0 if self._stop_requested else 1
         print(f"tradebot is up: {self.url}  (API docs: {self.url}/docs; Ctrl+C stops)", flush=True)
+        print(telegram_status(self.settings), flush=True)
         return self.supervise(env)
 
     def wait_for_api(self, timeout: float = API_START_TIMEOUT) -> bool:
@@ -196,6 +199,23 @@ class Stack:
                 )
                 child.start(env)
         return 0
+
+
+def telegram_polls(settings: Settings) -> bool:
+    """Whether `up` runs the bot as a process of its own (webhook mode runs it in the API)."""
+    return settings.telegram_bot_token is not None and settings.telegram_mode == "polling"
+
+
+def telegram_status(settings: Settings) -> str:
+    """What `up` says of the Telegram bot: where it runs, or how to turn it on."""
+    if settings.telegram_bot_token is None:
+        return (
+            "Telegram bot: not started (TELEGRAM_BOT_TOKEN is not set; create a bot with "
+            "@BotFather and put its token in .env to enable it)"
+        )
+    if settings.telegram_mode == "webhook":
+        return f"Telegram bot: webhook mode, served by the API at {settings.telegram_webhook_url}"
+    return "Telegram bot: polling for updates"
 
 
 def running_services(data_dir: Path) -> dict[str, str]:

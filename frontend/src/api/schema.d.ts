@@ -477,6 +477,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/telegram": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Telegram
+         * @description The linked chat (null when none) with its notification switches, and the bot's name.
+         */
+        get: operations["get_telegram_api_v1_telegram_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Unlink
+         * @description Unlink the chat: it gets no notifications and no account commands any more.
+         */
+        delete: operations["unlink_api_v1_telegram_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Set Switches
+         * @description Turn notification kinds on or off for the linked chat.
+         */
+        patch: operations["set_switches_api_v1_telegram_patch"];
+        trace?: never;
+    };
+    "/api/v1/telegram/link-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link Code
+         * @description A one-time code (10 minutes, replacing any earlier one) to send the bot as
+         *     `/link CODE` in a private chat, or to open as the deep link.
+         */
+        post: operations["link_code_api_v1_telegram_link_code_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trades": {
         parameters: {
             query?: never;
@@ -548,10 +597,24 @@ export interface components {
             created_at: string;
             /** Id */
             id: number;
-            /** Is Valid */
+            /**
+             * Is Valid
+             * @description the last check accepted the key (`status` is valid)
+             */
             is_valid: boolean;
             /** Label */
             label: string | null;
+            /**
+             * Refused Reason
+             * @description why the exchange refused the key at the last check; null unless refused
+             */
+            refused_reason: string | null;
+            /**
+             * Status
+             * @description the last check's outcome: valid (the exchange accepted the key), refused (it did not: see `refused_reason`), unchecked (never validated)
+             * @enum {string}
+             */
+            status: "unchecked" | "valid" | "refused";
             /**
              * Updated At
              * Format: date-time
@@ -997,6 +1060,11 @@ export interface components {
             /** Next Run At */
             next_run_at: string | null;
             pending_order: components["schemas"]["PendingOrderOut"] | null;
+            /**
+             * Retry Count
+             * @description failed cycles in a row (0 after a good one)
+             */
+            retry_count: number;
             /** Status */
             status: string;
             /** Stop Loss Price */
@@ -1210,6 +1278,28 @@ export interface components {
             reason: string;
         };
         /**
+         * GroupTotalsOut
+         * @description The totals of the trades in one quote asset made with one kind of money.
+         */
+        GroupTotalsOut: {
+            all_time: components["schemas"]["TotalsOut"];
+            /**
+             * Money
+             * @description real: live trading; test: Binance testnet; simulated: paper and demo bots
+             * @enum {string}
+             */
+            money: "real" | "test" | "simulated";
+            /**
+             * Quote
+             * @description the quote asset P&L and fees are in (the symbol after '/')
+             */
+            quote: string;
+            /** @description the current UTC day */
+            today: components["schemas"]["TotalsOut"];
+            /** @description the range */
+            total: components["schemas"]["TotalsOut"];
+        };
+        /**
          * IndicatorsOut
          * @description One value per candle (same order); null while the indicator warms up.
          */
@@ -1234,6 +1324,34 @@ export interface components {
             take_profit: number | null;
             /** Trailing Stop */
             trailing_stop: number | null;
+        };
+        /**
+         * LinkCodeOut
+         * @description A one-time code: `/link CODE` (or `/start CODE`) in a private chat with the bot.
+         */
+        LinkCodeOut: {
+            /** Code */
+            code: string;
+            /** Deep Link */
+            deep_link: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** LinkedChatOut */
+        LinkedChatOut: {
+            /** Chat Id */
+            chat_id: number;
+            /**
+             * Linked At
+             * Format: date-time
+             */
+            linked_at: string;
+            notifications: components["schemas"]["NotificationSwitches"];
+            /** Username */
+            username: string | null;
         };
         /** LoginIn */
         LoginIn: {
@@ -1328,6 +1446,34 @@ export interface components {
             total_return_perc: string;
             /** Win Rate Perc */
             win_rate_perc: string;
+        };
+        /**
+         * NotificationSwitches
+         * @description Which notifications reach the linked chat.
+         */
+        NotificationSwitches: {
+            /** Alarm */
+            alarm: boolean;
+            /** Error */
+            error: boolean;
+            /** Stopped */
+            stopped: boolean;
+            /** Trade */
+            trade: boolean;
+        };
+        /**
+         * NotificationSwitchesIn
+         * @description The switches to change; those left out stay as they are.
+         */
+        NotificationSwitchesIn: {
+            /** Alarm */
+            alarm?: boolean | null;
+            /** Error */
+            error?: boolean | null;
+            /** Stopped */
+            stopped?: boolean | null;
+            /** Trade */
+            trade?: boolean | null;
         };
         /**
          * PendingOrderOut
@@ -1455,6 +1601,7 @@ export interface components {
         };
         /** StatsOut */
         StatsOut: {
+            /** @description all groups together: sums across quote assets and kinds of money, see `groups` */
             all_time: components["schemas"]["TotalsOut"];
             /** Bot Id */
             bot_id: number | null;
@@ -1465,7 +1612,7 @@ export interface components {
             by_bot: components["schemas"]["BotTotalsOut"][];
             /**
              * By Day
-             * @description the range, per UTC day with trades
+             * @description the range, per UTC day with trades (all groups together: sums across quote assets and kinds of money, see `groups`)
              */
             by_day: components["schemas"]["DayTotalsOut"][];
             /**
@@ -1475,15 +1622,29 @@ export interface components {
              */
             end: string;
             /**
+             * Groups
+             * @description per quote asset and kind of money: each group with a trade ever (of the bot, when one is asked for), real money first, then test, then simulated; by quote asset within each
+             */
+            groups: components["schemas"]["GroupTotalsOut"][];
+            /**
              * Start
              * Format: date-time
              * @description the range's start (inclusive)
              */
             start: string;
-            /** @description the current UTC day */
+            /** @description the current UTC day (all groups together: sums across quote assets and kinds of money, see `groups`) */
             today: components["schemas"]["TotalsOut"];
-            /** @description the range */
+            /** @description the range (all groups together: sums across quote assets and kinds of money, see `groups`) */
             total: components["schemas"]["TotalsOut"];
+        };
+        /**
+         * TelegramOut
+         * @description The caller's Telegram link, if any, and the bot to talk to.
+         */
+        TelegramOut: {
+            /** Bot Username */
+            bot_username: string | null;
+            link: components["schemas"]["LinkedChatOut"] | null;
         };
         /** TokenOut */
         TokenOut: {
@@ -3315,6 +3476,196 @@ export interface operations {
             };
             /** @description Validation Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    get_telegram_api_v1_telegram_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    unlink_api_v1_telegram_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    set_switches_api_v1_telegram_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSwitchesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelegramOut"];
+                };
+            };
+            /** @description The body could not be read as JSON text (not UTF-8, say) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description No such resource of the caller's (another user's looks the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The input is invalid: `errors` names each field and why */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description An unexpected failure (logged); the body says nothing more */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    link_code_api_v1_telegram_link_code_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkCodeOut"];
+                };
+            };
+            /** @description Not signed in, or the token is invalid, expired or revoked */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

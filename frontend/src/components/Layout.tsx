@@ -38,7 +38,7 @@ export function Layout() {
           </Button>
         </div>
       </header>
-      <main id="main" className="content">
+      <main id="main" className="content" tabIndex={-1}>
         <Outlet />
       </main>
     </div>

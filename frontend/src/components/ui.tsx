@@ -51,8 +51,9 @@ const LIVE_LABEL: Record<LiveStatus, string> = {
   offline: 'Offline',
 };
 
-/** The live dot: the state of the app's status stream. The app-wide one is a status
- * region; the small ones on cards are images, so a change is announced once. */
+/** The live dot: the state of the app's status stream, in colour and in words. The
+ * app-wide one is a status region; the compact ones on cards are images, so a change is
+ * announced once. */
 export function LiveDot({ status, compact = false, testId = 'live-dot' }: { status: LiveStatus; compact?: boolean; testId?: string }) {
   const label = `Live updates: ${LIVE_LABEL[status]}`;
   return (
@@ -65,7 +66,7 @@ export function LiveDot({ status, compact = false, testId = 'live-dot' }: { stat
       data-status={status}
     >
       <span className="live__dot" aria-hidden="true" />
-      {!compact && <span className="live__label">{LIVE_LABEL[status]}</span>}
+      <span className="live__label">{LIVE_LABEL[status]}</span>
     </span>
   );
 }
@@ -130,6 +131,16 @@ export function Stat({ label, value, tone, testId }: { label: string; value: Rea
     <div className="stat" data-testid={testId}>
       <dt>{label}</dt>
       <dd className={tone ? `tone-${tone}` : undefined}>{value}</dd>
+    </div>
+  );
+}
+
+/** A table's horizontal scroller. It can be focused, so a keyboard can scroll it too, and it is
+ * a named region, so a screen reader says what that stop is (axe: scrollable-region-focusable). */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
+      {children}
     </div>
   );
 }

@@ -43,15 +43,21 @@ export function dateTime(value: string | null | undefined): string {
   return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'medium' });
 }
 
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'always' });
+const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** How long ago `value` was, in its largest whole unit ("3 minutes ago"). */
 export function ago(value: string | null | undefined, now: number = Date.now()): string {
   if (!value) return 'never';
   const t = new Date(value).getTime();
   if (Number.isNaN(t)) return 'never';
   const s = Math.max(0, Math.round((now - t) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86400)}d ago`;
+  for (const [unit, size] of UNITS) if (s >= size) return relative.format(-Math.floor(s / size), unit);
+  return 'under a minute ago';
 }
 
 export function reasonText(reason: string | null | undefined): string {

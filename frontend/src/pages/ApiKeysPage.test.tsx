@@ -1,11 +1,22 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ApiKey } from '../api/client';
 import { fakeFetch, json } from '../test/fixtures';
 import { renderAt } from '../test/render';
 import { ApiKeysPage } from './ApiKeysPage';
 
-const key = { id: 4, label: 'main', api_key_masked: '****abcd', is_valid: false, created_at: '2026-12-01T10:00:00Z', updated_at: '2026-12-01T10:00:00Z' };
+const key = {
+  id: 4,
+  label: 'main',
+  api_key_masked: '****abcd',
+  is_valid: false,
+  status: 'unchecked' as const,
+  refused_reason: null,
+  created_at: '2026-12-01T10:00:00Z',
+  updated_at: '2026-12-01T10:00:00Z',
+};
+const REASON = 'Binance: AuthenticationError: binance {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}';
 
 describe('ApiKeysPage', () => {
   afterEach(() => vi.unstubAllGlobals());
@@ -40,15 +51,56 @@ describe('ApiKeysPage', () => {
   });
 
   it('validates a key and shows the balances', async () => {
-    const validated = { key: { ...key, is_valid: true }, valid: true, balances: { USDT: '100.5', BTC: '0.01' } };
+    const validated = { key: { ...key, is_valid: true, status: 'valid' }, valid: true, balances: { USDT: '100.5', BTC: '0.01' } };
     const fetch = fakeFetch({ 'GET /api/v1/api-keys': [key], 'POST /api/v1/api-keys/4/validate': validated });
     vi.stubGlobal('fetch', fetch);
     renderAt(<ApiKeysPage />);
     const row = await screen.findByTestId('api-key-row-4');
+    expect(screen.getByRole('region', { name: 'Keys table' })).toHaveAttribute('tabindex', '0');
     await userEvent.selectOptions(within(row).getByLabelText('Validate against'), 'testnet');
     await userEvent.click(within(row).getByRole('button', { name: 'Validate key ****abcd' }));
     expect(await within(row).findByText(/Balances: USDT 100.5, BTC 0.01/)).toBeInTheDocument();
     await waitFor(() => expect(within(row).getByText('valid')).toBeInTheDocument());
     expect(fetch.calls.at(-1)!.url).toContain('mode=testnet');
+  });
+
+  it('tells a refused key, with the reason, from a valid one and one never checked', async () => {
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch({
+        'GET /api/v1/api-keys': [
+          { ...key, id: 1, is_valid: true, status: 'valid' },
+          { ...key, id: 2, status: 'refused', refused_reason: REASON },
+          { ...key, id: 3 },
+        ],
+      }),
+    );
+    renderAt(<ApiKeysPage />);
+    const status = async (id: number) => within(await screen.findByTestId(`api-key-row-${id}`)).getByTestId('key-status');
+    expect(await status(1)).toHaveTextContent(/^valid$/);
+    expect(await status(2)).toHaveTextContent(`refused${REASON}`);
+    expect(await status(3)).toHaveTextContent(/^not checked$/);
+  });
+
+  it('shows a refusal at validation as the key\'s status, reason included', async () => {
+    let listed: ApiKey[] = [key];
+    vi.stubGlobal(
+      'fetch',
+      fakeFetch({
+        'GET /api/v1/api-keys': () => json(listed),
+        'POST /api/v1/api-keys/4/validate': () => {
+          listed = [{ ...key, status: 'refused', refused_reason: REASON }];
+          const detail = `the exchange refused this key: ${REASON}`;
+          return json({ error: 'invalid_api_key', detail, errors: [{ field: 'api_key', reason: 'refused by the exchange' }] }, 422);
+        },
+      }),
+    );
+    renderAt(<ApiKeysPage />);
+    const row = await screen.findByTestId('api-key-row-4');
+    expect(within(row).getByTestId('key-status')).toHaveTextContent('not checked');
+    await userEvent.click(within(row).getByRole('button', { name: 'Validate key ****abcd' }));
+    expect(await within(row).findByRole('status')).toHaveTextContent('Binance refused the key');
+    await waitFor(() => expect(within(row).getByTestId('key-status')).toHaveTextContent(`refused${REASON}`));
+    expect(within(row).queryByRole('alert')).toBeNull();
   });
 });

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { ApiError, type ApiKey, type ApiKeyValidation, api, unwrap } from '../api/client';
 import { Field } from '../components/Field';
-import { Alert, Button, ConfirmDialog, Spinner } from '../components/ui';
+import { Alert, Button, ConfirmDialog, Spinner, TableWrap } from '../components/ui';
 import { useApiKeys } from '../features/bots/queries';
 import { dateTime } from '../lib/format';
 import { keys } from '../lib/queryKeys';
@@ -82,11 +82,25 @@ function AddKey() {
   );
 }
 
+const STATUS_LABEL: Record<ApiKey['status'], string> = { valid: 'valid', refused: 'refused', unchecked: 'not checked' };
+const STATUS_BADGE: Record<ApiKey['status'], string> = { valid: 'badge--ok', refused: 'badge--refused', unchecked: '' };
+
+/** What the key's last check found: accepted, refused (and the exchange's reason), or none yet. */
+function KeyStatus({ k }: { k: ApiKey }) {
+  return (
+    <div className="key-status" data-testid="key-status">
+      <span className={`badge ${STATUS_BADGE[k.status]}`}>{STATUS_LABEL[k.status]}</span>
+      {k.status === 'refused' && k.refused_reason && <p className="key-status__reason">{k.refused_reason}</p>}
+    </div>
+  );
+}
+
 function KeyRow({ k }: { k: ApiKey }) {
   const client = useQueryClient();
   const [mode, setMode] = useState<'live' | 'testnet'>('live');
   const [result, setResult] = useState<ApiKeyValidation | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [refused, setRefused] = useState(false);
   const [confirm, setConfirm] = useState(false);
   const validate = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/api-keys/{key_id}/validate', { params: { path: { key_id: k.id }, query: { mode } } })),
@@ -99,13 +113,16 @@ function KeyRow({ k }: { k: ApiKey }) {
   async function check() {
     setError(null);
     setResult(null);
+    setRefused(false);
     try {
       const r = await validate.mutateAsync();
       setResult(r);
       client.setQueryData<ApiKey[]>(keys.apiKeys, (list) => list?.map((x) => (x.id === k.id ? r.key : x)));
     } catch (e) {
-      if (e instanceof ApiError && e.status === 422) {
-        client.setQueryData<ApiKey[]>(keys.apiKeys, (list) => list?.map((x) => (x.id === k.id ? { ...x, is_valid: false } : x)));
+      if (e instanceof ApiError && e.code === 'invalid_api_key') {
+        // Refused: the key now says so, with the exchange's reason, in its status.
+        void client.invalidateQueries({ queryKey: keys.apiKeys, exact: true });
+        return setRefused(true);
       }
       const wait = e instanceof ApiError && e.retryAfter ? ` Try again in ${e.retryAfter} s.` : '';
       setError(e instanceof ApiError ? `${e.message}${wait}` : 'The server cannot be reached.');
@@ -130,7 +147,7 @@ function KeyRow({ k }: { k: ApiKey }) {
         <code>{k.api_key_masked}</code>
       </td>
       <td>
-        <span className={`badge ${k.is_valid ? 'badge--ok' : 'badge--warn'}`}>{k.is_valid ? 'valid' : 'not validated'}</span>
+        <KeyStatus k={k} />
       </td>
       <td>{dateTime(k.created_at)}</td>
       <td>
@@ -150,8 +167,12 @@ function KeyRow({ k }: { k: ApiKey }) {
         </Button>
         {result && (
           <div className="row-result" role="status">
-            {result.valid ? 'Binance accepted the key.' : 'Binance refused the key.'}{' '}
-            {balances.length > 0 && `Balances: ${balances.map(([a, v]) => `${a} ${v}`).join(', ')}`}
+            Binance accepted the key. {balances.length > 0 && `Balances: ${balances.map(([a, v]) => `${a} ${v}`).join(', ')}`}
+          </div>
+        )}
+        {refused && (
+          <div className="row-result" role="status">
+            Binance refused the key: its status says why.
           </div>
         )}
         {error && (
@@ -188,7 +209,7 @@ export function ApiKeysPage() {
             No keys yet.
           </p>
         ) : (
-          <div className="table-wrap">
+          <TableWrap label="Keys table">
             <table className="table" data-testid="api-keys-table">
               <thead>
                 <tr>
@@ -205,7 +226,7 @@ export function ApiKeysPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>

@@ -57,7 +57,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
 
   const title = mode === 'login' ? 'Sign in' : 'Create an account';
   return (
-    <main className="auth">
+    <main id="main" className="auth" tabIndex={-1}>
       <div className="auth__panel">
         <p className="brand brand--large" aria-hidden="true">
           tradebot

@@ -139,4 +139,91 @@ describe('BacktestPage', () => {
     const body = (await fetch.calls.find((r) => r.method === 'POST')!.clone().json()) as Record<string, unknown>;
     expect(body).toEqual({ symbol: 'BTC/USDT', timeframe: '5m', source: 'demo', bars: 2000, bot_id: 3 });
   });
+
+  const postedBody = async (fetch: ReturnType<typeof fakeFetch>) => (await fetch.calls.find((r) => r.method === 'POST')!.clone().json()) as Record<string, unknown>;
+  const accepted = () => json(job(), 202);
+  const routes = (over: Record<string, unknown> = {}) => ({ 'GET /api/v1/bots': [], 'GET /api/v1/backtests': { items: [], next_cursor: null }, ...over });
+  const retype = async (label: string, text: string) => {
+    await userEvent.clear(screen.getByLabelText(label));
+    if (text) await userEvent.type(screen.getByLabelText(label), text);
+  };
+
+  it('offers every strategy setting the API takes, each with its help, and sends them', async () => {
+    const fetch = fakeFetch(routes({ 'POST /api/v1/backtests': accepted }));
+    vi.stubGlobal('fetch', fetch);
+    renderAt(<BacktestPage />);
+    const labels = ['Position size (%)', 'Initial capital', 'Stop-loss (%)', 'Take-profit (%)', 'Trailing stop (%)', 'Trailing stop on', 'EMA fast', 'EMA slow', 'RSI period', 'RSI oversold', 'RSI overbought', 'Max daily trades'];
+    for (const label of labels) expect(screen.getByLabelText(label)).toHaveAccessibleDescription(/\w/);
+    await userEvent.click(screen.getByRole('radio', { name: /Fixed amount/ }));
+    await retype('Position size (quote)', '250');
+    await retype('Initial capital', '5000');
+    await retype('Trailing stop (%)', '1.5');
+    await userEvent.click(screen.getByLabelText('Trailing stop on'));
+    await retype('Max daily trades', '3');
+    await userEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(fetch.calls.some((r) => r.method === 'POST')).toBe(true));
+    expect(await postedBody(fetch)).toMatchObject({
+      position_size_perc: null,
+      position_size_fixed: '250',
+      initial_capital: '5000',
+      trailing_stop_perc: '1.5',
+      trailing_stop_active: true,
+      max_daily_trades: 3,
+    });
+  });
+
+  it("takes 2 candles or more, and shows the server's BACKTEST_MAX_BARS refusal on the field", async () => {
+    const tooMany = { field: 'bars', reason: 'at most 50000 candles per backtest (BACKTEST_MAX_BARS); this asks for 60000' };
+    const fetch = fakeFetch(routes({ 'POST /api/v1/backtests': () => json({ error: 'validation_error', detail: `bars: ${tooMany.reason}`, errors: [tooMany] }, 422) }));
+    vi.stubGlobal('fetch', fetch);
+    renderAt(<BacktestPage />);
+    await retype('Candles', '1');
+    await userEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    expect(screen.getByLabelText('Candles')).toHaveAccessibleDescription(/must be at least 2/);
+    expect(fetch.calls.some((r) => r.method === 'POST')).toBe(false);
+    await retype('Candles', '60000');
+    await userEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(screen.getByLabelText('Candles')).toHaveAccessibleDescription(/at most 50000 candles per backtest \(BACKTEST_MAX_BARS\)/));
+    expect(await postedBody(fetch)).toMatchObject({ bars: 60000 });
+  });
+
+  it("sends the settings, not the bot's id, once a picked bot's settings are edited", async () => {
+    const { makeBot } = await import('../test/fixtures');
+    const fetch = fakeFetch(routes({ 'GET /api/v1/bots': [makeBot({ id: 3, timeframe: '5m' })], 'POST /api/v1/backtests': accepted }));
+    vi.stubGlobal('fetch', fetch);
+    renderAt(<BacktestPage />);
+    await screen.findByRole('option', { name: /BTC cross/ });
+    await userEvent.selectOptions(screen.getByLabelText('Settings from'), '3');
+    await retype('Stop-loss (%)', '3');
+    expect(screen.getByLabelText('Settings from')).toHaveAccessibleDescription(/edited: the ones below are sent/);
+    await userEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(fetch.calls.some((r) => r.method === 'POST')).toBe(true));
+    const body = await postedBody(fetch);
+    expect(body).not.toHaveProperty('bot_id');
+    expect(body).toMatchObject({ timeframe: '5m', stop_loss_perc: '3', take_profit_perc: '4', ema_fast: 9, max_daily_trades: 10 });
+  });
+
+  it("puts the server's errors on the backtest's fields, dates and strategy alike", async () => {
+    const errors = [
+      { field: 'from', reason: 'must be before to (and before the latest closed candle)' },
+      { field: 'symbol', reason: 'the exchange does not list this symbol' },
+      { field: 'source', reason: 'unknown source' },
+      { field: 'position_size_perc', reason: 'set exactly one of position_size_perc and position_size_fixed' },
+      { field: 'trailing_stop_active', reason: 'not a boolean' },
+      { field: 'max_daily_trades', reason: 'too many' },
+      { field: 'bot_id', reason: 'bot not found' },
+    ];
+    vi.stubGlobal('fetch', fakeFetch(routes({ 'POST /api/v1/backtests': () => json({ error: 'validation_error', detail: '...', errors }, 422) })));
+    renderAt(<BacktestPage />);
+    await userEvent.selectOptions(screen.getByLabelText('Span'), 'range');
+    await userEvent.type(screen.getByLabelText('From'), '2024-01-01');
+    await userEvent.click(screen.getByRole('button', { name: 'Run backtest' }));
+    await waitFor(() => expect(screen.getByLabelText('From')).toHaveAccessibleDescription(/must be before to/));
+    expect(screen.getByLabelText('Symbol')).toHaveAccessibleDescription(/does not list this symbol/);
+    expect(screen.getByLabelText('Market data')).toHaveAccessibleDescription(/unknown source/);
+    expect(screen.getByLabelText('Position size (%)')).toHaveAccessibleDescription(/set exactly one/);
+    expect(screen.getByLabelText('Trailing stop on')).toHaveAccessibleDescription(/not a boolean/);
+    expect(screen.getByLabelText('Max daily trades')).toHaveAccessibleDescription(/too many/);
+    expect(screen.getByLabelText('Settings from')).toHaveAccessibleDescription(/bot not found/);
+  });
 });

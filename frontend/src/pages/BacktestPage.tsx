@@ -1,48 +1,22 @@
 import { type FormEvent, useState } from 'react';
-import { ApiError, type BacktestCreate, type BacktestDetail, type Bot } from '../api/client';
+import type { BacktestDetail } from '../api/client';
 import { Field } from '../components/Field';
 import { Alert, Button } from '../components/ui';
 import { BacktestReport } from '../features/backtests/BacktestReport';
 import { ACTIVE, useBacktest, useBacktests, useCreateBacktest, useDeleteBacktest } from '../features/backtests/queries';
+import { StrategyFieldsets, TextField, useFormKit } from '../features/bots/BotFormView';
 import { useBots } from '../features/bots/queries';
-import { type BotForm, DEFAULTS, SYMBOL_RE, TIMEFRAMES, formFromBot, toPayload, validate } from '../features/bots/validation';
+import {
+  BACKTEST_DEFAULTS,
+  type BacktestForm,
+  EARLIEST_DAY,
+  TIMEFRAMES,
+  backtestBody,
+  sameStrategy,
+  strategyFromBot,
+  validateBacktest,
+} from '../features/bots/validation';
 import { dateTime } from '../lib/format';
-
-const STRATEGY_FIELDS = [
-  ['ema_fast', 'EMA fast'],
-  ['ema_slow', 'EMA slow'],
-  ['rsi_period', 'RSI period'],
-  ['rsi_oversold', 'RSI oversold'],
-  ['rsi_overbought', 'RSI overbought'],
-  ['stop_loss_perc', 'Stop-loss (%)'],
-  ['take_profit_perc', 'Take-profit (%)'],
-  ['trailing_stop_perc', 'Trailing stop (%)'],
-  ['position_size', 'Position size (%)'],
-] as const;
-
-type Strategy = Omit<BacktestCreate, 'symbol' | 'timeframe' | 'source' | 'bars' | 'from' | 'to' | 'bot_id'>;
-
-/** The strategy fields of a valid form, as the API takes them (those of a bot's settings). */
-function strategyOf(form: BotForm): Strategy {
-  const p = toPayload(form);
-  return {
-    initial_capital: p.initial_capital,
-    position_size_perc: p.position_size_perc,
-    position_size_fixed: p.position_size_fixed,
-    stop_loss_perc: p.stop_loss_perc,
-    take_profit_perc: p.take_profit_perc,
-    trailing_stop_perc: p.trailing_stop_perc,
-    trailing_stop_active: p.trailing_stop_active ?? false,
-    ema_fast: p.ema_fast ?? 9,
-    ema_slow: p.ema_slow ?? 21,
-    rsi_period: p.rsi_period ?? 14,
-    rsi_oversold: p.rsi_oversold ?? 30,
-    rsi_overbought: p.rsi_overbought ?? 70,
-    max_daily_trades: p.max_daily_trades,
-  };
-}
-
-const sameStrategy = (form: BotForm, bot: Bot) => JSON.stringify(strategyOf(form)) === JSON.stringify(strategyOf(formFromBot(bot)));
 
 function Progress({ bt }: { bt: BacktestDetail }) {
   const value = Math.round(Math.max(0, Math.min(100, bt.progress)));
@@ -99,65 +73,34 @@ function History({ onOpen }: { onOpen: (id: number) => void }) {
   );
 }
 
+/** Form fields the server may name that are on screen now (the span shows bars or dates). */
+const shownFor = (span: BacktestForm['span']) => (field: string) =>
+  field in BACKTEST_DEFAULTS && field !== 'span' && (span === 'bars' ? field !== 'from' && field !== 'to' : field !== 'bars');
+
 export function BacktestPage() {
   const bots = useBots();
-  const [symbol, setSymbol] = useState('BTC/USDT');
-  const [timeframe, setTimeframe] = useState('1h');
-  const [source, setSource] = useState<'demo' | 'binance'>('demo');
-  const [span, setSpan] = useState<'bars' | 'range'>('bars');
-  const [bars, setBars] = useState('2000');
-  const [start, setStart] = useState('');
-  const [end, setEnd] = useState('');
-  const [botId, setBotId] = useState('');
-  const [strategy, setStrategy] = useState<BotForm>(DEFAULTS);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [message, setMessage] = useState<string | null>(null);
   const [current, setCurrent] = useState<number | null>(null);
-
   const job = useBacktest(current);
   const create = useCreateBacktest(setCurrent);
+  const botOf = (f: BacktestForm) => bots.data?.find((b) => String(b.id) === f.bot_id);
+  // A picked bot's settings left as they are go by its id: only then is the strategy not sent.
+  const usesBot = (f: BacktestForm) => {
+    const bot = botOf(f);
+    return bot !== undefined && sameStrategy(f, bot);
+  };
+  const { kit, patch, submit, message, busy } = useFormKit<BacktestForm>(BACKTEST_DEFAULTS, (f) => validateBacktest(f, usesBot(f)));
+  const { form, update } = kit;
 
   const pickBot = (id: string) => {
-    setBotId(id);
     const bot = bots.data?.find((b) => String(b.id) === id);
-    if (bot) {
-      setSymbol(bot.symbol);
-      setTimeframe(bot.timeframe);
-      setStrategy(formFromBot(bot));
-    }
+    patch({ bot_id: id, ...(bot ? { symbol: bot.symbol, timeframe: bot.timeframe, ...strategyFromBot(bot) } : {}) });
+  };
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    void submit(() => create.mutateAsync(backtestBody(form, botOf(form))), shownFor(form.span));
   };
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setMessage(null);
-    const sym = symbol.trim().toUpperCase();
-    const local: Record<string, string> = {};
-    if (!SYMBOL_RE.test(sym)) local.symbol = 'must look like BASE/QUOTE, e.g. BTC/USDT';
-    if (span === 'bars' && !(/^\d+$/.test(bars) && Number(bars) >= 50)) local.bars = 'a whole number, at least 50';
-    if (span === 'range' && (!start || (end && start >= end))) local.from = 'pick a start before the end';
-    const strat = validate({ ...strategy, name: 'backtest', symbol: sym || 'BTC/USDT', timeframe });
-    for (const [k] of STRATEGY_FIELDS) if (strat[k]) local[k] = strat[k]!;
-    setErrors(local);
-    if (Object.keys(local).length) return;
-    // A bot's own settings go by its id (the API copies them); edited ones go as fields.
-    const bot = bots.data?.find((b) => String(b.id) === botId);
-    const body: BacktestCreate = {
-      symbol: sym,
-      timeframe: timeframe as BacktestCreate['timeframe'],
-      source,
-      ...(span === 'bars' ? { bars: Number(bars) } : { from: `${start}T00:00:00Z`, ...(end ? { to: `${end}T00:00:00Z` } : {}) }),
-      ...(bot && sameStrategy(strategy, bot) ? { bot_id: bot.id } : strategyOf(strategy)),
-    } as BacktestCreate;
-    try {
-      await create.mutateAsync(body);
-    } catch (err) {
-      if (err instanceof ApiError) {
-        setErrors(err.fieldErrors());
-        setMessage(err.message + (err.retryAfter ? ` Try again in ${err.retryAfter} s.` : ''));
-      } else setMessage('The server cannot be reached.');
-    }
-  }
-
+  const picked = botOf(form);
   const bt = job.data;
   return (
     <>
@@ -168,11 +111,21 @@ export function BacktestPage() {
         </h2>
         <p className="muted">It runs on the workers with the bots' own strategy code; its progress and report appear below.</p>
         {message && <Alert>{message}</Alert>}
-        <form onSubmit={submit} noValidate aria-label="Run a backtest">
+        <form onSubmit={send} noValidate aria-label="Run a backtest">
           <div className="form-grid">
-            <Field label="Settings from" help="Start from one of your bots' settings, or your own below.">
+            <Field
+              label="Settings from"
+              error={kit.error('bot_id')}
+              help={
+                picked
+                  ? usesBot(form)
+                    ? `${picked.name}'s settings: the server reads them from the bot.`
+                    : `${picked.name}'s settings, edited: the ones below are sent.`
+                  : "Start from one of your bots' settings, or your own below."
+              }
+            >
               {(p) => (
-                <select {...p} value={botId} onChange={(e) => pickBot(e.target.value)}>
+                <select {...p} value={form.bot_id} onChange={(e) => pickBot(e.target.value)}>
                   <option value="">Custom settings</option>
                   {bots.data?.map((b) => (
                     <option key={b.id} value={String(b.id)}>
@@ -182,21 +135,19 @@ export function BacktestPage() {
                 </select>
               )}
             </Field>
-            <Field label="Symbol" error={errors.symbol}>
-              {(p) => <input {...p} value={symbol} onChange={(e) => setSymbol(e.target.value)} />}
-            </Field>
-            <Field label="Timeframe" error={errors.timeframe}>
+            <TextField kit={kit} name="symbol" label="Symbol" help="A spot market as BASE/QUOTE, e.g. BTC/USDT." />
+            <Field label="Timeframe" error={kit.error('timeframe')} help="Candle length of the test.">
               {(p) => (
-                <select {...p} value={timeframe} onChange={(e) => setTimeframe(e.target.value)}>
+                <select {...p} value={form.timeframe} onChange={(e) => update('timeframe', e.target.value)}>
                   {TIMEFRAMES.map((t) => (
                     <option key={t}>{t}</option>
                   ))}
                 </select>
               )}
             </Field>
-            <Field label="Market data" help="The demo market works offline; Binance needs the internet.">
+            <Field label="Market data" error={kit.error('source')} help="The demo market works offline; Binance needs the internet.">
               {(p) => (
-                <select {...p} value={source} onChange={(e) => setSource(e.target.value as 'demo' | 'binance')}>
+                <select {...p} value={form.source} onChange={(e) => update('source', e.target.value as BacktestForm['source'])}>
                   <option value="demo">demo market</option>
                   <option value="binance">Binance</option>
                 </select>
@@ -204,47 +155,34 @@ export function BacktestPage() {
             </Field>
             <Field label="Span">
               {(p) => (
-                <select {...p} value={span} onChange={(e) => setSpan(e.target.value as 'bars' | 'range')}>
+                <select {...p} value={form.span} onChange={(e) => update('span', e.target.value as BacktestForm['span'])}>
                   <option value="bars">the last N candles</option>
                   <option value="range">a date range</option>
                 </select>
               )}
             </Field>
-            {span === 'bars' ? (
-              <Field label="Candles" error={errors.bars} help="How many candles, ending with the latest closed one.">
-                {(p) => <input {...p} inputMode="numeric" value={bars} onChange={(e) => setBars(e.target.value)} />}
-              </Field>
+            {form.span === 'bars' ? (
+              <TextField
+                kit={kit}
+                name="bars"
+                label="Candles"
+                help="How many, ending with the latest closed one: at least 2, at most the server's BACKTEST_MAX_BARS (50,000 unless set otherwise)."
+                inputMode="numeric"
+              />
             ) : (
               <>
-                <Field label="From" error={errors.from}>
-                  {(p) => <input {...p} type="date" value={start} onChange={(e) => setStart(e.target.value)} />}
+                <Field label="From" error={kit.error('from')} help={`The first day (UTC), ${EARLIEST_DAY} or later; at most BACKTEST_MAX_BARS candles to the end.`}>
+                  {(p) => <input {...p} type="date" min={EARLIEST_DAY} value={form.from} onChange={(e) => update('from', e.target.value)} onBlur={kit.blur('from')} />}
                 </Field>
-                <Field label="To" error={errors.to} help="Empty: up to now.">
-                  {(p) => <input {...p} type="date" value={end} onChange={(e) => setEnd(e.target.value)} />}
+                <Field label="To" error={kit.error('to')} help="The day it ends before (UTC); empty: up to now.">
+                  {(p) => <input {...p} type="date" min={EARLIEST_DAY} value={form.to} onChange={(e) => update('to', e.target.value)} onBlur={kit.blur('to')} />}
                 </Field>
               </>
             )}
           </div>
-          <fieldset>
-            <legend>Strategy</legend>
-            <div className="form-grid">
-              {STRATEGY_FIELDS.map(([k, label]) => (
-                <Field key={k} label={label} error={errors[k] ?? (k === 'position_size' ? errors.position_size_perc : undefined)}>
-                  {(p) => (
-                    <input
-                      {...p}
-                      name={k}
-                      inputMode="decimal"
-                      value={strategy[k]}
-                      onChange={(e) => setStrategy((s) => ({ ...s, [k]: e.target.value, ...(k === 'position_size' ? { size_kind: 'perc' as const } : {}) }))}
-                    />
-                  )}
-                </Field>
-              ))}
-            </div>
-          </fieldset>
+          <StrategyFieldsets kit={kit} of="backtest" />
           <div className="form-actions">
-            <Button type="submit" variant="primary" busy={create.isPending}>
+            <Button type="submit" variant="primary" busy={busy}>
               Run backtest
             </Button>
           </div>

@@ -1,11 +1,15 @@
-import { lazy, Suspense, useEffect, useMemo, useRef, useState } from 'react';
+import { lazy, Suspense, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
-import { ApiError, type Bot, isStatus } from '../api/client';
+import { ApiError, type Bot, type Levels, isStatus } from '../api/client';
 import { Alert, Button, ConfirmDialog, LiveDot, ModeBadge, Spinner, StatusBadge } from '../components/ui';
-import { TradesTable, cumulativePnl } from '../features/bots/TradesTable';
-import { useBot, useBotChart, useBotTrades, useDeleteBot, useStartStop } from '../features/bots/queries';
+import { ErrorHistory } from '../features/bots/ErrorHistory';
+import { PositionFields } from '../features/bots/PositionFields';
+import { BotTrades } from '../features/bots/TradesTable';
+import { useBot, useBotChart, useBotPnl, useDeleteBot, useStartStop } from '../features/bots/queries';
 import { useBotLive, useLiveStatus } from '../features/live/LiveProvider';
-import { dateTime, percent, price, reasonText, signedMoney, tone } from '../lib/format';
+import type { LiveBot } from '../features/live/types';
+import { dateTime, num, percent, reasonText, signedMoney, tone } from '../lib/format';
+import { idParam } from '../features/bots/validation';
 import { NotFoundPage } from './NotFoundPage';
 
 const CandleChart = lazy(() => import('../features/charts/CandleChart'));
@@ -41,21 +45,28 @@ function Settings({ bot }: { bot: Bot }) {
   );
 }
 
-/** Errors seen on this bot since the page opened (the API keeps only the last one). */
-function useErrorHistory(message: string | null | undefined) {
-  const [history, setHistory] = useState<{ at: string; message: string }[]>([]);
-  const last = useRef<string | null>(null);
-  useEffect(() => {
-    if (message && message !== last.current) setHistory((h) => [{ at: new Date().toISOString(), message }, ...h].slice(0, 20));
-    last.current = message ?? null;
-  }, [message]);
-  return history;
+/** The open position's levels from the live state, so the chart's price lines follow each
+ * state event without a chart refetch; null while flat. */
+function usePositionLevels(live: LiveBot): Levels | null {
+  const { in_position, entry_price, stop_loss_price, take_profit_price, trailing_stop_price } = live;
+  return useMemo(
+    () =>
+      in_position
+        ? { entry: num(entry_price), stop_loss: num(stop_loss_price), take_profit: num(take_profit_price), trailing_stop: num(trailing_stop_price) }
+        : null,
+    [in_position, entry_price, stop_loss_price, take_profit_price, trailing_stop_price],
+  );
 }
 
 export function BotDetailPage() {
-  const id = Number(useParams().id);
+  const id = idParam(useParams().id);
+  // An id the API could not hold is not looked up: no bot has it.
+  return id === null ? <NotFoundPage what="bot" /> : <BotLoader id={id} />;
+}
+
+function BotLoader({ id }: { id: number }) {
   const bot = useBot(id);
-  if (!Number.isInteger(id) || id <= 0 || isStatus(bot.error, 404) || isStatus(bot.error, 422)) return <NotFoundPage what="bot" />;
+  if (isStatus(bot.error, 404) || isStatus(bot.error, 422)) return <NotFoundPage what="bot" />;
   if (bot.isPending) return <Spinner label="Loading the bot" />;
   if (bot.isError) return <Alert>The bot could not be loaded: {bot.error.message}</Alert>;
   return <BotDetail bot={bot.data} />;
@@ -65,16 +76,14 @@ function BotDetail({ bot }: { bot: Bot }) {
   const live = useBotLive(bot)!;
   const stream = useLiveStatus();
   const chart = useBotChart(bot.id);
-  const trades = useBotTrades(bot.id);
+  const pnl = useBotPnl(bot);
   const startStop = useStartStop();
   const del = useDeleteBot();
   const navigate = useNavigate();
   const [confirm, setConfirm] = useState<null | 'stop' | 'delete'>(null);
   const [error, setError] = useState<string | null>(null);
-  const errors = useErrorHistory(live.last_error_message);
-  const allTrades = trades.data?.pages.flatMap((p) => p.items) ?? [];
   const rsiLevels = useMemo<[number, number]>(() => [bot.rsi_oversold, bot.rsi_overbought], [bot.rsi_oversold, bot.rsi_overbought]);
-  const pnlPoints = useMemo(() => cumulativePnl(allTrades), [trades.data]);
+  const levels = usePositionLevels(live);
 
   async function run(action: 'start' | 'stop' | 'delete') {
     setConfirm(null);
@@ -144,26 +153,7 @@ function BotDetail({ bot }: { bot: Bot }) {
               <dt>Last trade</dt>
               <dd>{dateTime(live.last_trade_at)}</dd>
             </div>
-            <div>
-              <dt>Entry</dt>
-              <dd>{price(live.entry_price)}</dd>
-            </div>
-            <div>
-              <dt>Size</dt>
-              <dd>{live.position_size ?? '—'}</dd>
-            </div>
-            <div>
-              <dt>Stop</dt>
-              <dd>{price(live.stop_loss_price)}</dd>
-            </div>
-            <div>
-              <dt>Take profit</dt>
-              <dd>{price(live.take_profit_price)}</dd>
-            </div>
-            <div>
-              <dt>Trailing stop</dt>
-              <dd>{price(live.trailing_stop_price)}</dd>
-            </div>
+            <PositionFields live={live} />
             <div>
               <dt>Stop reason</dt>
               <dd>{reasonText(live.stop_reason)}</dd>
@@ -187,49 +177,37 @@ function BotDetail({ bot }: { bot: Bot }) {
           <p className="muted">The chart is not available: {chart.error.message}</p>
         ) : (
           <Suspense fallback={<Spinner label="Loading the chart" />}>
-            <CandleChart data={chart.data} emaFast={bot.ema_fast} emaSlow={bot.ema_slow} rsiLevels={rsiLevels} label={`${bot.symbol} candles with EMA ${bot.ema_fast}/${bot.ema_slow}, RSI and trades`} />
+            <CandleChart data={chart.data} levels={levels} emaFast={bot.ema_fast} emaSlow={bot.ema_slow} rsiLevels={rsiLevels} label={`${bot.symbol} candles with EMA ${bot.ema_fast}/${bot.ema_slow}, RSI and trades`} />
           </Suspense>
         )}
       </section>
       <section className="card" aria-labelledby="pnl-title">
         <h2 id="pnl-title" className="card__title">
-          Cumulative realised P&amp;L
+          Cumulative realised P&amp;L, by UTC day
         </h2>
-        {pnlPoints.length > 0 ? (
+        {pnl.isPending ? (
+          <Spinner label="Loading the P&L" />
+        ) : pnl.isError ? (
+          <p className="muted">The P&amp;L is not available: {pnl.error.message}</p>
+        ) : pnl.data.length > 0 ? (
           <Suspense fallback={<Spinner label="Loading the chart" />}>
-            <LineChart points={pnlPoints} label="Cumulative realised P&L" testId="pnl-chart" />
+            <LineChart points={pnl.data} label="Cumulative realised P&L by UTC day" testId="pnl-chart" />
           </Suspense>
         ) : (
-          <p className="muted">No closed trades yet.</p>
+          <p className="muted">No trades yet.</p>
         )}
       </section>
       <section className="card" aria-labelledby="trades-title">
         <h2 id="trades-title" className="card__title">
           Trades
         </h2>
-        {trades.isPending ? (
-          <Spinner label="Loading trades" />
-        ) : trades.isError ? (
-          <Alert>Trades could not be loaded: {trades.error.message}</Alert>
-        ) : (
-          <TradesTable trades={allTrades} hasMore={Boolean(trades.hasNextPage)} loadingMore={trades.isFetchingNextPage} onMore={() => void trades.fetchNextPage()} />
-        )}
+        <BotTrades botId={bot.id} />
       </section>
       <section className="card" aria-labelledby="errors-title" data-testid="error-history">
         <h2 id="errors-title" className="card__title">
           Errors
         </h2>
-        {errors.length === 0 ? (
-          <p className="muted">No errors.</p>
-        ) : (
-          <ul className="errors">
-            {errors.map((e) => (
-              <li key={e.at}>
-                <time dateTime={e.at}>{dateTime(e.at)}</time> {e.message}
-              </li>
-            ))}
-          </ul>
-        )}
+        <ErrorHistory botId={bot.id} lastError={live.last_error_message} retries={live.retry_count} stoppedOnError={live.status === 'error'} />
       </section>
       <ConfirmDialog
         open={confirm !== null}

@@ -3,7 +3,7 @@ import { isStatus } from '../api/client';
 import { Alert, Spinner } from '../components/ui';
 import { BotFormView } from '../features/bots/BotFormView';
 import { useApiKeys, useBot, useSaveBot } from '../features/bots/queries';
-import { lockReason } from '../features/bots/validation';
+import { idParam, lockReason } from '../features/bots/validation';
 import { useBotLive } from '../features/live/LiveProvider';
 import { NotFoundPage } from './NotFoundPage';
 
@@ -27,13 +27,18 @@ export function BotCreatePage() {
 }
 
 export function BotEditPage() {
-  const id = Number(useParams().id);
+  const id = idParam(useParams().id);
+  // An id the API could not hold is not looked up: no bot has it.
+  return id === null ? <NotFoundPage what="bot" /> : <BotEdit id={id} />;
+}
+
+function BotEdit({ id }: { id: number }) {
   const bot = useBot(id);
   const keys = useApiKeys();
   const save = useSaveBot(id);
   const navigate = useNavigate();
   const live = useBotLive(bot.data);
-  if (!Number.isInteger(id) || isStatus(bot.error, 404)) return <NotFoundPage what="bot" />;
+  if (isStatus(bot.error, 404)) return <NotFoundPage what="bot" />;
   if (bot.isPending) return <Spinner label="Loading the bot" />;
   if (bot.isError) return <Alert>The bot could not be loaded: {bot.error.message}</Alert>;
   return (

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from tradebot.api_keys import repository, service
-from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut, ApiKeyValidation
+from tradebot.api_keys.schemas import ApiKeyIn, ApiKeyOut, ApiKeyValidation, KeyStatus
 from tradebot.deps import ContextDep, CurrentUser, SessionDep
 from tradebot.errors import (
     Conflict,
@@ -23,12 +23,20 @@ from tradebot.schemas import DbId
 router = APIRouter(prefix="/api-keys", tags=["api-keys"], responses=responses(Unauthorized))
 
 
+def _status(key: ApiKey) -> KeyStatus:
+    if key.is_valid:
+        return "valid"
+    return "unchecked" if key.refused_reason is None else "refused"
+
+
 def _out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(
         id=key.id,
         label=key.label,
         api_key_masked=service.masked(key),
         is_valid=key.is_valid,
+        status=_status(key),
+        refused_reason=None if key.is_valid else key.refused_reason,
         created_at=key.created_at,
         updated_at=key.updated_at,
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -27,11 +28,21 @@ class ApiKeyValidation(OutSchema):
     balances: dict[str, str]
 
 
+KeyStatus = Literal["unchecked", "valid", "refused"]
+
+
 class ApiKeyOut(OutSchema):
     id: int
     label: str | None
     api_key_masked: str
-    is_valid: bool
+    is_valid: bool = Field(description="the last check accepted the key (`status` is valid)")
+    status: KeyStatus = Field(
+        description="the last check's outcome: valid (the exchange accepted the key), refused "
+        "(it did not: see `refused_reason`), unchecked (never validated)"
+    )
+    refused_reason: str | None = Field(
+        description="why the exchange refused the key at the last check; null unless refused"
+    )
     created_at: datetime
     updated_at: datetime
 

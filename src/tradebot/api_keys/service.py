@@ -15,6 +15,8 @@ from tradebot.models import ApiKey, BotConfig, BotState
 from tradebot.schemas import decimal_text
 from tradebot.security import SecretBox
 
+REASON_MAX = 500  # characters of an exchange's refusal kept on the key
+
 
 @dataclass(frozen=True)
 class ExchangeCredentials:
@@ -104,7 +106,8 @@ async def validate(
 ) -> tuple[ApiKey, Validation]:
     """Ask the exchange for the key's balances and record whether it works.
 
-    A refused key is marked invalid; an exchange that cannot be reached changes nothing.
+    A refused key is marked invalid, with the exchange's reason; an exchange that cannot be
+    reached changes nothing.
     """
     from tradebot.exchange.ccxt_adapter import CcxtAdapter
     from tradebot.exchange.errors import InvalidKey
@@ -129,8 +132,15 @@ async def validate(
     finally:
         await adapter.close()
     key.is_valid = result.valid
+    key.refused_reason = None if result.valid else _refusal(mode, result.reason)
     await session.flush()
     return key, result
+
+
+def _refusal(mode: str, reason: str | None) -> str:
+    """What a refused key's row says: which Binance refused it, and its words (bounded)."""
+    where = "Binance testnet" if mode == "testnet" else "Binance"
+    return f"{where}: {reason or 'refused'}"[:REASON_MAX]
 
 
 async def key_for_bot(session: AsyncSession, bot: BotConfig) -> ApiKey | None:

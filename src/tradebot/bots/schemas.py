@@ -151,6 +151,7 @@ class BotStateOut(OutSchema):
     next_run_at: datetime | None
     last_trade_at: datetime | None
     last_error_message: str | None
+    retry_count: int = Field(description="failed cycles in a row (0 after a good one)")
     stop_reason: str | None
     pending_order: PendingOrderOut | None
     last_updated_at: datetime

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from tradebot.api_keys.service import decrypt, key_for_bot
+from tradebot.bots.balance import simulated_balances
 from tradebot.core.config import warmup_bars
 from tradebot.core.types import Side, Ticker
 from tradebot.engine import schedule
@@ -222,11 +223,7 @@ async def _prepare(ctx: EngineContext, session: AsyncSession, bot: BotConfig) ->
     """Seed steps 1-2: the key (decrypted in memory only), balances, the open position's cost."""
     prep = _Prepared(entry_cost=await _entry_cost(session, bot))
     if bot.mode in SIMULATED_MODES:
-        balances = {b.asset: b.free for b in bot.sim_balances}
-        if not balances:
-            quote = bot.symbol.partition("/")[2]
-            balances = {quote: bot.initial_capital or ctx.settings.sim_start_balance}
-        prep.balances = balances
+        prep.balances = simulated_balances(bot, bot.sim_balances, ctx.settings.sim_start_balance)
     else:
         key = await key_for_bot(session, bot)
         prep.credentials = decrypt(ctx.box, key) if key is not None else None

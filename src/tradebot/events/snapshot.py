@@ -73,6 +73,8 @@ def state_event(
         "daily_trades_count": state.daily_trades_count,
         "last_trade_at": _time(state.last_trade_at),
         "last_error_message": state.last_error_message,
+        # A repeated error changes only this: the error history still hears of each retry.
+        "retry_count": state.retry_count,
         "stop_reason": state.stop_reason,
         "pending_order": _pending(state.pending_order),
     }

@@ -7,6 +7,7 @@ from tradebot.models.bot_config import BotConfig
 from tradebot.models.bot_error import BotError
 from tradebot.models.bot_state import BotState
 from tradebot.models.sim_balance import SimBalance
+from tradebot.models.telegram_link import TelegramLink, TelegramLinkCode
 from tradebot.models.trade import Trade
 from tradebot.models.user import User
 
@@ -18,6 +19,8 @@ __all__ = [
     "BotError",
     "BotState",
     "SimBalance",
+    "TelegramLink",
+    "TelegramLinkCode",
     "Trade",
     "User",
 ]

@@ -25,6 +25,9 @@ class ApiKey(Base):
     api_key_last4: Mapped[str] = mapped_column(String(4))
     label: Mapped[str | None] = mapped_column(String(100), nullable=True)
     is_valid: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why the exchange refused the key at its last check (scrubbed of secrets); NULL when
+    # that check accepted it or it was never checked.
+    refused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[CreatedAt]
     updated_at: Mapped[UpdatedAt]
 

@@ -1,4 +1,5 @@
-"""Realised P&L and trade counts of a user's bots: per bot, per UTC day, today and ever."""
+"""Realised P&L and trade counts of a user's bots: per bot, per UTC day, today and ever, and
+per quote asset and kind of money (which are what can be added up)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.bots import service as bots
 from tradebot.errors import InvalidInput
-from tradebot.stats.schemas import BotTotalsOut, DayTotalsOut, StatsOut, TotalsOut
+from tradebot.stats.schemas import (
+    BotTotalsOut,
+    DayTotalsOut,
+    GroupTotalsOut,
+    Money,
+    StatsOut,
+    TotalsOut,
+)
 from tradebot.trades import repository as trades
+from tradebot.trades.repository import Totals
 
 DEFAULT_RANGE = timedelta(days=30)
 MAX_RANGE = timedelta(days=366)
+MONEY_ORDER: tuple[Money, ...] = ("real", "test", "simulated")
+# Simulated accounts are their own venues; a testnet's is "<exchange>-testnet"
+# (`engine.exchanges.venue`), any other is an exchange's real one.
+SIMULATED_VENUES = frozenset({"paper", "demo"})
+
+GroupKey = tuple[str, Money]  # (quote asset, money)
+
+
+def money_of(venue: str) -> Money:
+    """The kind of money a trade on `venue` was made with."""
+    if venue in SIMULATED_VENUES:
+        return "simulated"
+    return "test" if venue.endswith("-testnet") else "real"
+
+
+def _by_group(rows: list[tuple[str, str, Totals]]) -> dict[GroupKey, Totals]:
+    """Venues' totals summed per (quote asset, money): a live bot on two exchanges is one group."""
+    out: dict[GroupKey, Totals] = {}
+    for venue, quote, t in rows:
+        key = (quote, money_of(venue))
+        out[key] = out.get(key, Totals()) + t
+    return out
+
+
+def _out(t: Totals) -> TotalsOut:
+    return TotalsOut(**asdict(t))
 
 
 def _aware(moment: datetime) -> datetime:
@@ -49,9 +84,43 @@ async def stats(
         start=start,
         end=end,
         bot_id=bot_id,
-        total=TotalsOut(**asdict(total)),
+        total=_out(total),
         by_bot=[BotTotalsOut(bot_id=b, name=n, **asdict(t)) for b, n, t in per_bot],
         by_day=[DayTotalsOut(day=d, **asdict(t)) for d, t in per_day],
-        today=TotalsOut(**asdict(today)),
-        all_time=TotalsOut(**asdict(ever)),
+        today=_out(today),
+        all_time=_out(ever),
+        groups=await _groups(session, user_id, bot_id, start=start, end=end, midnight=midnight),
     )
+
+
+async def _groups(
+    session: AsyncSession,
+    user_id: int,
+    bot_id: int | None,
+    *,
+    start: datetime,
+    end: datetime,
+    midnight: datetime,
+) -> list[GroupTotalsOut]:
+    """The range's, today's and all-time totals of each group with a trade ever."""
+
+    async def per_group(since: datetime | None, until: datetime | None) -> dict[GroupKey, Totals]:
+        rows = await trades.totals_by_venue_and_quote(
+            session, user_id, bot_id=bot_id, start=since, end=until
+        )
+        return _by_group(rows)
+
+    ever = await per_group(None, None)
+    in_range = await per_group(start, end)
+    today = await per_group(midnight, None)
+    order = sorted(ever, key=lambda k: (MONEY_ORDER.index(k[1]), k[0]))
+    return [
+        GroupTotalsOut(
+            quote=quote,
+            money=money,
+            total=_out(in_range.get((quote, money), Totals())),
+            today=_out(today.get((quote, money), Totals())),
+            all_time=_out(ever[(quote, money)]),
+        )
+        for quote, money in order
+    ]

@@ -58,11 +58,24 @@ class Totals:
     wins: int = 0
     losses: int = 0
 
+    def __add__(self, other: Totals) -> Totals:
+        return Totals(
+            self.realised_pnl + other.realised_pnl,
+            self.fees + other.fees,
+            self.trades + other.trades,
+            self.wins + other.wins,
+            self.losses + other.losses,
+        )
+
+
+def _quote() -> Any:
+    return func.split_part(Trade.symbol, "/", 2)
+
 
 def _totals_columns() -> tuple[Any, ...]:
     # Fees count when paid in the quote asset (simulated accounts always are; a BNB fee is
     # not quote money and is left out rather than added to it).
-    in_quote = Trade.commission_asset == func.split_part(Trade.symbol, "/", 2)
+    in_quote = Trade.commission_asset == _quote()
     return (
         func.coalesce(func.sum(Trade.pnl), 0),
         func.coalesce(func.sum(case((in_quote, Trade.commission_amount), else_=0)), 0),
@@ -129,3 +142,23 @@ async def totals_by_day(
     )
     rows = (await session.execute(stmt)).all()
     return [(r[0], _totals(r[1:])) for r in rows]
+
+
+async def totals_by_venue_and_quote(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    bot_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[tuple[str, str, Totals]]:
+    """(venue, quote asset, totals) per venue and quote asset with trades in [start, end)."""
+    quote = _quote().label("quote")
+    stmt = (
+        select(Trade.venue, quote, *_totals_columns())
+        .where(*_scoped(user_id, bot_id, start, end))
+        .group_by(Trade.venue, quote)
+        .order_by(Trade.venue, quote)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [(r[0], r[1], _totals(r[2:])) for r in rows]

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useMemo } from 'react';
 import type { BacktestDetail, BacktestMetrics } from '../../api/client';
-import { Spinner, Stat } from '../../components/ui';
+import { Spinner, Stat, TableWrap } from '../../components/ui';
 import { dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
 import type { ChartView } from '../charts/types';
 import { tradesCsvUrl } from './queries';
@@ -77,7 +77,7 @@ export function BacktestReport({ bt }: { bt: BacktestDetail }) {
       {r.trades.length === 0 ? (
         <p className="muted">The strategy made no trade over this span.</p>
       ) : (
-        <div className="table-wrap">
+        <TableWrap label="Backtest trades">
           <table className="table" data-testid="backtest-trades">
             <thead>
               <tr>
@@ -118,7 +118,7 @@ export function BacktestReport({ bt }: { bt: BacktestDetail }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -2,9 +2,11 @@ import { useState } from 'react';
 import { Link } from 'react-router';
 import type { Bot } from '../../api/client';
 import { ApiError } from '../../api/client';
+import { RelativeTime } from '../../components/RelativeTime';
 import { Alert, Button, ConfirmDialog, LiveDot, ModeBadge, StatusBadge } from '../../components/ui';
-import { ago, price, reasonText, signedMoney, tone } from '../../lib/format';
+import { reasonText, signedMoney, tone } from '../../lib/format';
 import { useBotLive, useLiveStatus } from '../live/LiveProvider';
+import { PositionFields } from './PositionFields';
 import { useStartStop } from './queries';
 
 /** One bot on the dashboard: what it holds, how it does today, start and stop. */
@@ -58,35 +60,14 @@ export function BotCard({ bot }: { bot: Bot }) {
         </div>
         <div>
           <dt>Last trade</dt>
-          <dd>{ago(live.last_trade_at)}</dd>
+          <dd data-testid="last-trade">
+            <RelativeTime value={live.last_trade_at} />
+          </dd>
         </div>
       </dl>
       {live.in_position && (
         <dl className="kv kv--position" aria-label="Position" data-testid="position">
-          <div>
-            <dt>Entry</dt>
-            <dd>{price(live.entry_price)}</dd>
-          </div>
-          <div>
-            <dt>Size</dt>
-            <dd>{live.position_size ?? '—'}</dd>
-          </div>
-          <div>
-            <dt>Price</dt>
-            <dd>{price(live.price)}</dd>
-          </div>
-          <div>
-            <dt>Stop</dt>
-            <dd>{price(live.stop_loss_price)}</dd>
-          </div>
-          <div>
-            <dt>Take profit</dt>
-            <dd>{price(live.take_profit_price)}</dd>
-          </div>
-          <div>
-            <dt>Trailing</dt>
-            <dd>{price(live.trailing_stop_price)}</dd>
-          </div>
+          <PositionFields live={live} />
         </dl>
       )}
       {live.pending_order && <Alert tone="info">An order ({live.pending_order.side}) awaits its outcome.</Alert>}

@@ -1,31 +1,36 @@
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import type { Trade } from '../../api/client';
-import { Button } from '../../components/ui';
+import { Alert, Button, Spinner, TableWrap } from '../../components/ui';
 import { dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
+import type { TradeOrder } from '../../lib/queryKeys';
+import { useBotTrades } from './queries';
 
 interface Props {
   trades: Trade[];
+  order: TradeOrder;
+  onOrder: (order: TradeOrder) => void;
+  /** The other order's rows are on their way (the shown ones are the previous order's). */
+  sorting: boolean;
   hasMore: boolean;
   loadingMore: boolean;
   onMore: () => void;
 }
 
-/** A bot's trades, newest first by default; more pages come from the API's cursor. */
-export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
-  const [newestFirst, setNewestFirst] = useState(true);
-  const rows = useMemo(() => {
-    const sorted = [...trades].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.id - b.id);
-    return newestFirst ? sorted.reverse() : sorted;
-  }, [trades, newestFirst]);
+/** A fee as paid: its amount in its asset (a BNB fee is not quote money). */
+const fee = (t: Trade) => (t.commission_amount === null ? '—' : `${t.commission_amount} ${t.commission_asset ?? ''}`.trim());
+
+/** A page of trades in the order the API sorted them; more pages come from its cursor. */
+export function TradesTable({ trades, order, onOrder, sorting, hasMore, loadingMore, onMore }: Props) {
   if (trades.length === 0) return <p className="muted" data-testid="trades-empty">No trades yet.</p>;
+  const newestFirst = order === 'desc';
   return (
-    <div className="table-wrap">
-      <table className="table" data-testid="trades-table">
+    <TableWrap label="Trades">
+      <table className="table" data-testid="trades-table" aria-busy={sorting || undefined}>
         <caption className="sr-only">Trades</caption>
         <thead>
           <tr>
             <th scope="col" aria-sort={newestFirst ? 'descending' : 'ascending'}>
-              <button type="button" className="sort" onClick={() => setNewestFirst((v) => !v)}>
+              <button type="button" className="sort" onClick={() => onOrder(newestFirst ? 'asc' : 'desc')}>
                 Time <span aria-hidden="true">{newestFirst ? '↓' : '↑'}</span>
                 <span className="sr-only">, sorted {newestFirst ? 'newest first' : 'oldest first'}</span>
               </button>
@@ -41,13 +46,16 @@ export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
               Value
             </th>
             <th scope="col" className="num">
+              Fee
+            </th>
+            <th scope="col" className="num">
               P&amp;L
             </th>
             <th scope="col">Reason</th>
           </tr>
         </thead>
         <tbody>
-          {rows.map((t) => (
+          {trades.map((t) => (
             <tr key={t.id} data-testid={`trade-row-${t.id}`}>
               <td>{dateTime(t.timestamp)}</td>
               <td>
@@ -56,6 +64,7 @@ export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
               <td className="num">{price(t.price)}</td>
               <td className="num">{t.quantity_filled}</td>
               <td className="num">{money(t.quote_quantity_filled)}</td>
+              <td className="num">{fee(t)}</td>
               <td className={`num tone-${tone(t.pnl)}`}>{t.pnl === null ? '—' : signedMoney(t.pnl)}</td>
               <td>{reasonText(t.reason)}</td>
             </tr>
@@ -64,24 +73,28 @@ export function TradesTable({ trades, hasMore, loadingMore, onMore }: Props) {
       </table>
       {hasMore && (
         <Button onClick={onMore} busy={loadingMore}>
-          Load older trades
+          {newestFirst ? 'Load older trades' : 'Load newer trades'}
         </Button>
       )}
-    </div>
+    </TableWrap>
   );
 }
 
-/** Cumulative realised P&L after each closing trade, from 0 at the first trade, oldest first. */
-export function cumulativePnl(trades: Trade[]): { time: number; value: number }[] {
-  const sorted = [...trades].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.id - b.id);
-  const seconds = (t: Trade) => Math.floor(new Date(t.timestamp).getTime() / 1000);
-  const closing = sorted.filter((t) => t.pnl !== null);
-  if (closing.length === 0) return [];
-  let total = 0;
-  const points = closing.map((t) => {
-    total += Number(t.pnl);
-    return { time: seconds(t), value: Math.round(total * 1e8) / 1e8 };
-  });
-  const start = seconds(sorted[0]!);
-  return start < points[0]!.time ? [{ time: start, value: 0 }, ...points] : points;
+/** A bot's trades, sorted by the API over all of them (not only the pages loaded). */
+export function BotTrades({ botId }: { botId: number }) {
+  const [order, setOrder] = useState<TradeOrder>('desc');
+  const trades = useBotTrades(botId, order);
+  if (trades.isPending) return <Spinner label="Loading trades" />;
+  if (trades.isError) return <Alert>Trades could not be loaded: {trades.error.message}</Alert>;
+  return (
+    <TradesTable
+      trades={trades.data.pages.flatMap((p) => p.items)}
+      order={order}
+      onOrder={setOrder}
+      sorting={trades.isPlaceholderData}
+      hasMore={Boolean(trades.hasNextPage) && !trades.isPlaceholderData}
+      loadingMore={trades.isFetchingNextPage}
+      onMore={() => void trades.fetchNextPage()}
+    />
+  );
 }

@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type Bot, type BotCreate, type BotUpdate, api, unwrap } from '../../api/client';
-import { keys } from '../../lib/queryKeys';
+import { type TradeOrder, keys } from '../../lib/queryKeys';
+import { pnlCurve } from '../charts/pnl';
 import type { LiveMap } from '../live/LiveProvider';
 import { useLiveStatus } from '../live/LiveProvider';
 import { liveFromBot } from '../live/types';
@@ -31,12 +32,38 @@ export function useBot(id: number) {
   });
 }
 
-export function useBotTrades(id: number, limit = 25) {
+/** A bot's trades, newest or oldest first across all of them (the API sorts, the cursor
+ * pages); the other order's rows of the same bot stay on screen while this order loads. */
+export function useBotTrades(id: number, order: TradeOrder = 'desc', limit = 25) {
   return useInfiniteQuery({
-    queryKey: keys.trades(id),
+    queryKey: keys.trades(id, order),
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET('/api/v1/bots/{bot_id}/trades', {
+          params: { path: { bot_id: id }, query: { limit, order, ...(pageParam ? { cursor: pageParam } : {}) } },
+        }),
+      ),
+    initialPageParam: '' as string,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+    placeholderData: (previous, previousQuery) => (previousQuery?.queryKey[1] === id ? previous : undefined),
+  });
+}
+
+export function useBotChart(id: number) {
+  return useQuery({
+    queryKey: keys.chart(id),
+    queryFn: () => unwrap(api.GET('/api/v1/bots/{bot_id}/chart', { params: { path: { bot_id: id } } })),
+    retry: false,
+  });
+}
+
+/** A bot's failed cycles, newest first, paged by the API's cursor. */
+export function useBotErrors(id: number, limit = 20) {
+  return useInfiniteQuery({
+    queryKey: keys.botErrors(id),
+    queryFn: ({ pageParam }) =>
+      unwrap(
+        api.GET('/api/v1/bots/{bot_id}/errors', {
           params: { path: { bot_id: id }, query: { limit, ...(pageParam ? { cursor: pageParam } : {}) } },
         }),
       ),
@@ -45,10 +72,19 @@ export function useBotTrades(id: number, limit = 25) {
   });
 }
 
-export function useBotChart(id: number) {
+/** The stats API's longest range is 366 days; a day less leaves room for clock skew. */
+const PNL_SPAN_MS = 365 * 86_400_000;
+
+/** A bot's realised P&L per UTC day since it was created (at most the last 365 days; the
+ * all-time total minus the range's is what it made before). */
+export function useBotPnl(bot: Pick<Bot, 'id' | 'created_at'>) {
   return useQuery({
-    queryKey: keys.chart(id),
-    queryFn: () => unwrap(api.GET('/api/v1/bots/{bot_id}/chart', { params: { path: { bot_id: id } } })),
+    queryKey: keys.botStats(bot.id),
+    queryFn: () => {
+      const from = new Date(Math.max(Date.parse(bot.created_at), Date.now() - PNL_SPAN_MS)).toISOString();
+      return unwrap(api.GET('/api/v1/stats', { params: { query: { bot_id: bot.id, from } } }));
+    },
+    select: pnlCurve,
     retry: false,
   });
 }

@@ -15,6 +15,6 @@ export function usePrefersDark(): boolean {
 
 export function chartColors(dark: boolean) {
   return dark
-    ? { bg: '#111827', text: '#d1d5db', grid: '#1f2937', up: '#34d399', down: '#f87171', fast: '#fbbf24', slow: '#60a5fa', rsi: '#c084fc', line: '#2dd4bf' }
-    : { bg: '#ffffff', text: '#374151', grid: '#eef0f3', up: '#059669', down: '#dc2626', fast: '#d97706', slow: '#2563eb', rsi: '#7c3aed', line: '#0f766e' };
+    ? { bg: '#111827', text: '#d1d5db', grid: '#1f2937', up: '#34d399', down: '#f87171', fast: '#fbbf24', slow: '#60a5fa', rsi: '#c084fc', level: '#6b7280', line: '#2dd4bf' }
+    : { bg: '#ffffff', text: '#374151', grid: '#eef0f3', up: '#059669', down: '#dc2626', fast: '#d97706', slow: '#2563eb', rsi: '#7c3aed', level: '#9ca3af', line: '#0f766e' };
 }

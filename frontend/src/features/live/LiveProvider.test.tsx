@@ -7,6 +7,9 @@ import { renderAt } from '../../test/render';
 import { keys } from '../../lib/queryKeys';
 import { LiveProvider } from './LiveProvider';
 
+/** Lets the query cache's batched notifications reach the components. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
 const options = { EventSource: asEventSource, initialDelayMs: 10, maxDelayMs: 20, random: () => 1 };
 
 function renderDashboard(routes: Record<string, unknown> = {}) {
@@ -66,6 +69,67 @@ describe('LiveProvider', () => {
     expect(within(card).getByTestId('position')).toHaveTextContent('49,000');
     expect(screen.getByTestId('total-daily-pnl')).toHaveTextContent('-3.25');
     expect(botsCalls()).toBe(before); // pushed, not fetched
+  });
+
+  it('shows a refetch made while the stream was down over the stream\'s older state', async () => {
+    let reading = makeBot({ id: 1 });
+    const { client, fetch } = renderDashboard({ 'GET /api/v1/bots': () => json([reading]), 'GET /api/v1/stats': () => json({}, 500) });
+    const card = await screen.findByTestId('bot-card-1');
+    act(() => {
+      FakeEventSource.last.open();
+      FakeEventSource.last.emit('snapshot', { bots: [makeLive({ bot_id: 1, status: 'in_position', in_position: true, price: '50500', open_pnl: '10.5' })] }, '10-0');
+    });
+    await waitFor(() => expect(within(card).getByTestId('bot-status')).toHaveTextContent('In position'));
+    act(() => FakeEventSource.last.fail()); // down: the bots are polled instead
+    reading = makeBot({ id: 1, is_active: false }, { status: 'stopped', last_trade_at: '2026-12-01T11:00:00Z', daily_pnl: '4.5' });
+    const statsCalls = () => fetch.calls.filter((r) => new URL(r.url).pathname === '/api/v1/stats').length;
+    const before = statsCalls();
+    await act(() => client.refetchQueries({ queryKey: keys.bots, exact: true }));
+    await waitFor(() => expect(within(card).getByTestId('bot-status')).toHaveTextContent('Stopped'));
+    expect(within(card).getByTestId('daily-pnl')).toHaveTextContent('+4.50');
+    expect(screen.getByTestId('total-daily-pnl')).toHaveTextContent('+4.50');
+    // It showed a trade the stream had not: the trades and totals are read again.
+    await waitFor(() => expect(statsCalls()).toBeGreaterThan(before));
+  });
+
+  it('keeps a state that arrives while a refetch is on its way over the refetch', async () => {
+    let answer: (r: Response) => void = () => undefined;
+    let first = true;
+    const { client } = renderDashboard({
+      'GET /api/v1/bots': () => {
+        if (first) return ((first = false), json([makeBot({ id: 1 })]));
+        return new Promise<Response>((resolve) => (answer = resolve));
+      },
+    });
+    const card = await screen.findByTestId('bot-card-1');
+    const es = FakeEventSource.last;
+    act(() => {
+      es.open();
+      es.emit('snapshot', { bots: [makeLive({ bot_id: 1 })] }, '10-0');
+    });
+    let refetch: Promise<unknown> = Promise.resolve();
+    act(() => {
+      refetch = client.refetchQueries({ queryKey: keys.bots, exact: true });
+    });
+    act(() => es.emit('state', makeLive({ bot_id: 1, status: 'in_position', in_position: true, price: '50500', open_pnl: '2' }), '11-0'));
+    await waitFor(() => expect(within(card).getByTestId('bot-status')).toHaveTextContent('In position'));
+    await act(async () => {
+      answer(json([makeBot({ id: 1 })])); // read before the state was committed, or after: the state is at least as new
+      await refetch;
+      await settle();
+    });
+    expect(within(card).getByTestId('bot-status')).toHaveTextContent('In position');
+    // A later reading that still has the position keeps the stream's price and open P&L.
+    act(() => {
+      refetch = client.refetchQueries({ queryKey: keys.bots, exact: true });
+    });
+    await act(async () => {
+      answer(json([makeBot({ id: 1 }, { in_position: true, entry_price: '50000', daily_pnl: '1' })]));
+      await refetch;
+      await settle();
+    });
+    expect(within(card).getByTestId('daily-pnl')).toHaveTextContent('+1.00');
+    expect(within(card).getByTestId('open-pnl')).toHaveTextContent('+2.00');
   });
 
   it('refetches the list when a snapshot or event names a bot it does not know', async () => {

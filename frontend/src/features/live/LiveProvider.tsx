@@ -4,7 +4,7 @@ import { useNavigate } from 'react-router';
 import type { BacktestDetail, Bot, Schemas } from '../../api/client';
 import { keys } from '../../lib/queryKeys';
 import { LiveConnection, type LiveOptions } from './connection';
-import { type BacktestEvent, type LiveBot, type LiveStatus, liveFromBot } from './types';
+import { type BacktestEvent, type LiveBot, type LiveStatus, liveFromBot, liveFromReading } from './types';
 
 export type LiveMap = Record<number, LiveBot>;
 
@@ -21,15 +21,26 @@ export function useLiveMap(): LiveMap {
     .data ?? {};
 }
 
-/** A bot's current view: its REST representation with the stream's latest state on top. */
+/** A bot's current view: the live map holds the newest of the stream's states and the REST
+ * readings (see `applyEvents`), its REST representation stands in until there is one. */
 export function useBotLive(bot: Bot | undefined): LiveBot | undefined {
   const live = useLiveMap();
   if (!bot) return undefined;
   return { ...liveFromBot(bot), ...live[bot.id] };
 }
 
-/** What each event does to the query cache; exported for tests. */
+/** What each stream event, and each REST reading of bots, does to the query cache; exported
+ * for tests.
+ *
+ * The live map keeps whichever is newer, the stream's state of a bot or a REST reading of it.
+ * They carry no common version, so a logical clock orders them: it ticks once per message
+ * received, and a reading counts as of the tick its request started at. Whatever arrived
+ * before the request was committed before the server read the bot, so the reading replaces
+ * it (a refetch while the stream was down is newer than the stream's last state); a message
+ * that arrives during the request may be newer than the reading and is kept. */
 export function applyEvents(client: QueryClient) {
+  let clock = 0;
+  const writtenAt = new Map<number, number>(); // bot id -> tick its live entry was written at
   const knownIds = () => new Set((client.getQueryData<Bot[]>(keys.bots) ?? []).map((b) => b.id));
   const refreshFor = (before: LiveBot | undefined, after: LiveBot) => {
     // A new trade: the bot's trades, chart markers and the totals change too.
@@ -40,11 +51,16 @@ export function applyEvents(client: QueryClient) {
     }
   };
   return {
+    /** The clock's current tick (a request started now counts as of it). */
+    now: () => clock,
     snapshot(bots: LiveBot[]) {
       const previous = client.getQueryData<LiveMap>(keys.live) ?? {};
       const next: LiveMap = {};
+      const tick = ++clock;
+      writtenAt.clear();
       for (const b of bots) {
         next[b.bot_id] = b;
+        writtenAt.set(b.bot_id, tick);
         refreshFor(previous[b.bot_id], b);
       }
       client.setQueryData<LiveMap>(keys.live, next);
@@ -56,6 +72,7 @@ export function applyEvents(client: QueryClient) {
     },
     state(bot: LiveBot) {
       const previous = client.getQueryData<LiveMap>(keys.live) ?? {};
+      writtenAt.set(bot.bot_id, ++clock);
       refreshFor(previous[bot.bot_id], bot);
       client.setQueryData<LiveMap>(keys.live, { ...previous, [bot.bot_id]: bot });
       if (!knownIds().has(bot.bot_id) && client.getQueryData(keys.bots) !== undefined) {
@@ -75,13 +92,47 @@ export function applyEvents(client: QueryClient) {
         void client.invalidateQueries({ queryKey: keys.backtest(job.id), exact: true });
       }
     },
+    /** REST readings of `bots` from a request started at tick `since`: each replaces a live
+     * state that arrived before it. (Entries the app wrote itself from a mutation's answer
+     * have no tick and count as oldest.) */
+    readings(bots: Bot[], since: number) {
+      const previous = client.getQueryData<LiveMap>(keys.live) ?? {};
+      const next = { ...previous };
+      let changed = false;
+      for (const bot of bots) {
+        const before = previous[bot.id];
+        if (!before || (writtenAt.get(bot.id) ?? 0) > since) continue;
+        const after = liveFromReading(bot, before);
+        next[bot.id] = after;
+        writtenAt.set(bot.id, since);
+        refreshFor(before, after);
+        changed = true;
+      }
+      if (changed) client.setQueryData<LiveMap>(keys.live, next);
+    },
     deleted(botId: number) {
+      writtenAt.delete(botId);
       const { [botId]: _gone, ...rest } = client.getQueryData<LiveMap>(keys.live) ?? {};
       client.setQueryData<LiveMap>(keys.live, rest);
       client.setQueryData<Bot[]>(keys.bots, (bots) => bots?.filter((b) => b.id !== botId));
       client.removeQueries({ queryKey: keys.bot(botId), exact: true });
     },
   };
+}
+
+/** Hands every fetched answer of the bots list or of one bot to `cache.readings`, with the
+ * tick its request started at; returns the unsubscribe. */
+export function watchReadings(client: QueryClient, cache: ReturnType<typeof applyEvents>): () => void {
+  const startedAt = new Map<string, number>(); // query hash -> tick its fetch started at
+  return client.getQueryCache().subscribe((e) => {
+    if (e.type !== 'updated' || e.query.queryKey[0] !== keys.bots[0]) return;
+    if (e.action.type === 'fetch') startedAt.set(e.query.queryHash, cache.now());
+    else if (e.action.type === 'success' && !e.action.manual) {
+      const since = startedAt.get(e.query.queryHash);
+      const data = e.action.data as Bot[] | Bot | undefined;
+      if (since !== undefined && data) cache.readings(Array.isArray(data) ? data : [data], since);
+    }
+  });
 }
 
 interface Props {
@@ -97,6 +148,7 @@ export function LiveProvider({ children, options }: Props) {
 
   useEffect(() => {
     const cache = applyEvents(client);
+    const unwatch = watchReadings(client, cache);
     const connection = new LiveConnection(
       {
         ...cache,
@@ -126,6 +178,7 @@ export function LiveProvider({ children, options }: Props) {
     return () => {
       window.removeEventListener('pagehide', close);
       window.removeEventListener('pageshow', reopen);
+      unwatch();
       connection.stop();
     };
   }, [client, navigate, options]);

@@ -146,6 +146,55 @@ describe('LiveConnection', () => {
     expect(FakeEventSource.instances).toHaveLength(2);
   });
 
+  it('retries at once when the network comes back, instead of waiting out the delay', async () => {
+    const { h, conn } = setup();
+    conn.start();
+    FakeEventSource.last.open();
+    for (const wait of [1000, 2000]) {
+      FakeEventSource.last.fail();
+      await vi.advanceTimersByTimeAsync(wait);
+    }
+    FakeEventSource.last.fail(); // the third failure: offline, next try in 4 s
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.status).toHaveBeenLastCalledWith('offline');
+    expect(FakeEventSource.instances).toHaveLength(3);
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(4);
+    expect(FakeEventSource.instances[2]?.closed).toBe(true);
+    // The timer it replaced does not open a second stream later.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(FakeEventSource.instances).toHaveLength(4);
+    FakeEventSource.last.open();
+    expect(h.status).toHaveBeenLastCalledWith('connected');
+  });
+
+  it('retries at once when the tab is shown again, not while it is hidden', async () => {
+    const visibility = vi.spyOn(document, 'visibilityState', 'get').mockReturnValue('hidden');
+    const { conn } = setup();
+    conn.start();
+    FakeEventSource.last.fail();
+    await vi.advanceTimersByTimeAsync(0);
+    document.dispatchEvent(new Event('visibilitychange'));
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    visibility.mockReturnValue('visible');
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(FakeEventSource.instances).toHaveLength(2);
+    visibility.mockRestore();
+  });
+
+  it('leaves a healthy stream alone when the tab is shown or the network returns', () => {
+    const { conn } = setup();
+    conn.start();
+    FakeEventSource.last.open();
+    window.dispatchEvent(new Event('online'));
+    document.dispatchEvent(new Event('visibilitychange'));
+    expect(FakeEventSource.instances).toHaveLength(1);
+    conn.stop();
+    window.dispatchEvent(new Event('online'));
+    expect(FakeEventSource.instances).toHaveLength(1);
+  });
+
   it('stops cleanly: no reconnect after stop', async () => {
     const { conn } = setup();
     conn.start();

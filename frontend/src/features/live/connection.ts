@@ -5,6 +5,8 @@
 // is checked (401: the stream `end`s, back to login), and a new source is opened after a
 // growing delay, resuming from the last event id (`?last_event_id=`, since an EventSource
 // cannot set headers). The server replays what was missed, or sends a fresh snapshot.
+// A waiting reconnect is not sat out when the browser says the network is back or the tab
+// is shown again: those are the moments a retry is most likely to work, and to be wanted.
 import type { BacktestEvent, LiveBot, LiveStatus } from './types';
 
 export interface LiveHandlers {
@@ -61,16 +63,28 @@ export class LiveConnection {
     this.stopped = false;
     this.failures = 0;
     this.setStatus('connecting');
+    window.addEventListener('online', this.retryNow);
+    document.addEventListener('visibilitychange', this.retryNow);
     this.open();
   }
 
   stop(): void {
     this.stopped = true;
+    window.removeEventListener('online', this.retryNow);
+    document.removeEventListener('visibilitychange', this.retryNow);
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.source?.close();
     this.source = null;
   }
+
+  /** Reconnect now if a reconnect is waiting out its delay (and the tab is shown). */
+  private readonly retryNow = (): void => {
+    if (this.timer === null || document.visibilityState === 'hidden') return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.open();
+  };
 
   /** The delay before reconnect attempt `n` (1-based): doubling, capped, with jitter. */
   delay(n: number): number {

@@ -19,6 +19,7 @@ export interface LiveBot {
   daily_trades_count: number;
   last_trade_at: string | null;
   last_error_message: string | null;
+  retry_count: number;
   stop_reason: string | null;
   pending_order: { side: string | null; client_order_id: string | null; since: string } | null;
   price?: string | null;
@@ -55,9 +56,18 @@ export function liveFromBot(bot: Bot): LiveBot {
     daily_trades_count: s.daily_trades_count,
     last_trade_at: s.last_trade_at,
     last_error_message: s.last_error_message,
+    retry_count: s.retry_count,
     stop_reason: s.stop_reason,
     pending_order: s.pending_order
       ? { side: s.pending_order.side, client_order_id: s.pending_order.client_order_id, since: s.pending_order.since }
       : null,
   };
+}
+
+/** `bot`'s REST reading as its live view. Only the engine's events know the latest price and
+ * open P&L, so while the bot stays in a position those of `before` are kept. */
+export function liveFromReading(bot: Bot, before: LiveBot | undefined): LiveBot {
+  const next = liveFromBot(bot);
+  if (before?.in_position && next.in_position) return { ...next, price: before.price, open_pnl: before.open_pnl };
+  return next;
 }
