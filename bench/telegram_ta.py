@@ -1,10 +1,12 @@
 """`/ta` reply time on a warm cache, and why charts are drawn in a process and `/ta` inline.
 
-Service level: `MarketService.ta_reply` after one collector run has warmed the shared cache
-(real PostgreSQL and Redis, the fake Binance, which is counted: a warm reply asks it
-nothing). Prints p50/p99 one at a time and with many chats at once, then the cost of the
-indicators inline and through a thread, and how far a chart drawn in a thread or in a
-worker process delays the event loop's other work. Figures are printed, never asserted.
+After one collector run has warmed the shared cache (real PostgreSQL and Redis, the fake
+Binance, which is counted: a warm reply asks it nothing): `MarketService.ta_reply` one at a
+time and with many chats at once, then the whole way through the real PTB Application
+polling the fake Bot API (message pushed to the reply received; outgoing rate limits raised
+so that the figure is the reply's, not the limiter's). Then the cost of the indicators
+inline and through a thread, and how far a chart drawn in a thread or in a worker process
+delays the event loop's other work. Figures are printed, never asserted.
 
     .venv/bin/python bench/telegram_ta.py --replies 500 --concurrency 20
 """
@@ -21,11 +23,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.binance import FakeBinance
+from tests.fakes.telegram_api import FakeBotApi
 
 from bench.common import REDIS, clean_up, create_database
 from tradebot import migrate
@@ -38,8 +42,10 @@ from tradebot.engine.context import EngineContext
 from tradebot.exchange.demo_market import DemoMarket
 from tradebot.market_data.collector import collect, recent_markets
 from tradebot.market_data.watched import Watch
+from tradebot.telegram.app import build_application, running
 
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "BNB/USDT"]
+TOKEN = "7000000001:AA" + "b" * 33
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -64,6 +70,30 @@ async def ta_replies(service: MarketService, replies: int, concurrency: int) -> 
 
     await asyncio.gather(*(one(i) for i in range(replies)))
     return times
+
+
+async def through_telegram(settings: Settings, ctx: EngineContext, replies: int) -> list[float]:
+    """`/ta` sent by `replies` chats in turn, each timed from its update to the reply."""
+    async with FakeBotApi(TOKEN) as api:
+        bot_settings = settings.model_copy(
+            update={
+                "telegram_bot_token": SecretStr(TOKEN),
+                "telegram_api_base_url": api.url,
+                "telegram_poll_timeout": 10,
+                "telegram_rate_per_chat": 10_000.0,
+                "telegram_rate_overall": 10_000.0,
+            }
+        )
+        application = build_application(bot_settings, ctx)
+        times: list[float] = []
+        async with running(application, bot_settings):
+            for i in range(replies + 20):
+                chat = api.chat(10_000 + i)
+                started = time.perf_counter()
+                await chat.ask(f"/ta {SYMBOLS[i % len(SYMBOLS)]} 1h")
+                if i >= 20:  # the first ones warm connections up
+                    times.append(time.perf_counter() - started)
+        return times
 
 
 async def loop_lag(work: asyncio.Future[object] | asyncio.Task[object]) -> list[float]:
@@ -168,7 +198,10 @@ async def main() -> None:
         print(line(f"/ta reply, warm cache, {args.concurrency} at once", concurrent))
         warm_calls = len(fake.requests) - before
         print(f"exchange calls during {2 * args.replies + 20} warm replies: {warm_calls}")
-        print("through PTB and the fake Bot API: not measured (no harness on this branch yet)")
+        telegram = await through_telegram(settings, ctx, min(args.replies, 300))
+        print(line("/ta through PTB and the fake Bot API", telegram))
+        calls = len(fake.requests) - before - warm_calls
+        print(f"exchange calls during the Telegram replies: {calls}")
         await off_loop_figures(args.charts)
     finally:
         if ctx is not None:

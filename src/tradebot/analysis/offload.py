@@ -3,7 +3,7 @@
 Measured here (bench/telegram_ta.py prints the figures): one chart takes about 0.35 s of
 CPU. Drawn in a thread it holds the GIL for most of that, and the loop's other work (every
 other chat's reply) stalls by up to hundreds of milliseconds; in a worker process the loop
-stays responsive. `/ta`'s indicators take about 0.2 ms, less than a hop to a thread, so they
+stays responsive. `/ta`'s indicators take about 0.1 ms, less than a hop to a thread, so they
 run inline (see `analysis.service`).
 """
 

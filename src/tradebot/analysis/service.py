@@ -5,7 +5,7 @@ it returns; a `MarketError` carries the sentence to send back instead (bad symbo
 timeframe, exchange unreachable). Symbols and timeframes are checked by the bots' own rules
 (`bots.rules`), so a symbol a bot refuses is refused here too.
 
-`/ta`'s indicators run inline: over the bots' 300 candles they take about 0.2 ms, less than
+`/ta`'s indicators run inline: over the bots' 300 candles they take about 0.1 ms, less than
 the hop to a thread would (bench/telegram_ta.py). Charts take about 0.35 s and are drawn in
 a worker process (`analysis.offload`).
 """
