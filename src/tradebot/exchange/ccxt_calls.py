@@ -23,6 +23,7 @@ from tradebot.exchange.errors import (
 from tradebot.exchange.port import RequestBudget
 
 T = TypeVar("T")
+# The adapter's logger, as before this plumbing moved here: log filters and alerts keep working.
 log = logging.getLogger("tradebot.exchange.ccxt_adapter")
 
 _CAUGHT = (ccxt.BaseError, asyncio.TimeoutError, aiohttp.ClientError, ConnectionError)
