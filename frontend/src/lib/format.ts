@@ -27,6 +27,12 @@ export function price(value: string | number | null | undefined): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: Math.min(2, digits) });
 }
 
+/** A small amount such as a fee, to 6 significant digits (0.0996842 rather than 0.10). */
+export function amount(value: string | number | null | undefined): string {
+  const n = num(value);
+  return n === null ? '—' : n.toLocaleString('en-US', { maximumSignificantDigits: 6 });
+}
+
 export function percent(value: string | number | null | undefined, digits = 2): string {
   const n = num(value);
   return n === null ? '—' : `${n.toFixed(digits)} %`;

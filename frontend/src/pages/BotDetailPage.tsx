@@ -194,7 +194,7 @@ function BotDetail({ bot }: { bot: Bot }) {
             <LineChart points={pnl.data} label="Cumulative realised P&L by UTC day" testId="pnl-chart" />
           </Suspense>
         ) : (
-          <p className="muted">No trades yet.</p>
+          <p className="muted">No realised P&amp;L yet: it starts with the first exit.</p>
         )}
       </section>
       <section className="card" aria-labelledby="trades-title">

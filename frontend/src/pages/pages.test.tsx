@@ -30,7 +30,8 @@ const trade = (id: number, ts: string, side: string, pnl: string | null, fee: [s
   timestamp: ts,
 });
 
-const totals = (realised_pnl: string, trades: number) => ({ realised_pnl, fees: '0', trades, wins: 0, losses: 0 });
+// Every second fill an exit, as with round trips; one in two a win.
+const totals = (realised_pnl: string, trades: number) => ({ realised_pnl, fees: '0', trades, wins: Math.ceil(trades / 4), losses: Math.floor(trades / 4) });
 const stats = (byDay: { realised_pnl: string; trades: number }[]) => {
   const pnl = String(byDay.reduce((sum, d) => sum + Number(d.realised_pnl), 0));
   const trades = byDay.reduce((sum, d) => sum + d.trades, 0);

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Trade } from '../../api/client';
 import { Alert, Button, Spinner, TableWrap } from '../../components/ui';
-import { dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
+import { amount, dateTime, money, price, reasonText, signedMoney, tone } from '../../lib/format';
 import type { TradeOrder } from '../../lib/queryKeys';
 import { useBotTrades } from './queries';
 
@@ -17,7 +17,7 @@ interface Props {
 }
 
 /** A fee as paid: its amount in its asset (a BNB fee is not quote money). */
-const fee = (t: Trade) => (t.commission_amount === null ? '—' : `${t.commission_amount} ${t.commission_asset ?? ''}`.trim());
+const fee = (t: Trade) => (t.commission_amount === null ? '—' : `${amount(t.commission_amount)} ${t.commission_asset ?? ''}`.trim());
 
 /** A page of trades in the order the API sorted them; more pages come from its cursor. */
 export function TradesTable({ trades, order, onOrder, sorting, hasMore, loadingMore, onMore }: Props) {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Stats } from '../../api/client';
 import { pnlCurve } from './pnl';
 
-const totals = (realised_pnl: string, trades: number) => ({ realised_pnl, fees: '0', trades, wins: 0, losses: 0 });
+// Every second fill an exit, as with round trips; one in two a win.
+const totals = (realised_pnl: string, trades: number) => ({ realised_pnl, fees: '0', trades, wins: Math.ceil(trades / 4), losses: Math.floor(trades / 4) });
 const day = (d: string, realised_pnl: string) => ({ day: d, ...totals(realised_pnl, 2) });
 const stats = (over: Partial<Stats>): Stats => ({
   start: '2026-01-01T00:00:00+00:00',
@@ -39,7 +40,9 @@ describe('cumulative P&L', () => {
     ]);
   });
 
-  it('has nothing to draw for a bot that never traded', () => {
+  it('has nothing to draw for a bot that never traded, or only entered', () => {
     expect(pnlCurve(stats({}))).toEqual([]);
+    const entered = { realised_pnl: '0', fees: '0.1', trades: 1, wins: 0, losses: 0 };
+    expect(pnlCurve(stats({ by_day: [{ day: '2026-03-01', ...entered }], total: entered, all_time: entered }))).toEqual([]);
   });
 });

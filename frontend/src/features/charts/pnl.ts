@@ -13,9 +13,10 @@ const round = (n: number) => Math.round(n * 1e8) / 1e8;
 
 /** A bot's cumulative realised P&L at the end of each UTC day with trades in the stats'
  * range, starting the day before the first at what it made before the range (0 for a bot
- * younger than the range). Empty for a bot that never traded. */
+ * younger than the range). Empty for a bot with no exit that won or lost yet. */
 export function pnlCurve(stats: Stats): PnlPoint[] {
-  if (stats.all_time.trades === 0) return [];
+  // Entries alone realise nothing: no curve until the first exit with a P&L.
+  if (stats.all_time.wins + stats.all_time.losses === 0) return [];
   let total = Number(stats.all_time.realised_pnl) - Number(stats.total.realised_pnl);
   const days = stats.by_day;
   // Traded only before the range: a flat line across it.
