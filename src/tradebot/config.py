@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     weight_per_minute: int = Field(6000, alias="WEIGHT_PER_MINUTE", ge=100)
     candle_limit: int = Field(300, alias="CANDLE_LIMIT", ge=50, le=1000)
     ticker_ttl: float = Field(2.0, alias="TICKER_TTL_SECONDS", gt=0)
+    # The collector (Beat) keeps watched markets in the shared cache this often; chat
+    # commands accept cached prices about that old.
+    market_collect_interval: float = Field(30.0, alias="MARKET_COLLECT_SECONDS", ge=5, le=300)
 
     # Simulated accounts (paper and demo bots) and the demo market.
     sim_start_balance: Decimal = Field(Decimal(10_000), alias="SIM_START_BALANCE", gt=0)
@@ -107,6 +110,9 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
     # Where the Bot API lives: Telegram's, a self-hosted Bot API server, or a test fake.
     telegram_api_base_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE_URL")
+    # Where the public chat commands (/price, /ta, /chart, /funding, /oi) read: Binance, or
+    # the offline demo market.
+    telegram_market: Literal["binance", "demo"] = Field("binance", alias="TELEGRAM_MARKET")
     # polling: `tradebot telegram` asks for updates; webhook: Telegram posts them to the API.
     telegram_mode: Literal["polling", "webhook"] = Field("polling", alias="TELEGRAM_MODE")
     # The public https URL of POST /api/v1/telegram/webhook (webhook mode).

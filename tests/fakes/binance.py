@@ -41,6 +41,9 @@ WEIGHTS = {
     "GET /api/v3/order": 4,
     "/api/v3/openOrders": 6,
     "/api/v3/myTrades": 20,
+    "/fapi/v1/exchangeInfo": 1,
+    "/fapi/v1/premiumIndex": 1,
+    "/fapi/v1/openInterest": 1,
 }
 SIGNED = {"/api/v3/account", "/api/v3/order", "/api/v3/openOrders", "/api/v3/myTrades"}
 
@@ -248,6 +251,65 @@ def exchange_info(specs: Iterable[SymbolSpec], now: int) -> dict[str, Any]:
         "exchangeFilters": [],
         "symbols": symbols,
     }
+
+
+# USDⓈ-M perpetuals (fapi) of the USDT-quoted symbols: read-only funding and open interest.
+FUNDING_RATE = Decimal("0.0001")
+FUNDING_HOURS = 8
+
+
+def perpetuals(specs: Iterable[SymbolSpec]) -> list[SymbolSpec]:
+    return [s for s in specs if s.quote == "USDT"]
+
+
+def futures_info(specs: Iterable[SymbolSpec], now: int) -> dict[str, Any]:
+    """fapi's exchangeInfo: one PERPETUAL contract per USDT-quoted spot symbol."""
+    symbols = [
+        {
+            "symbol": s.symbol,
+            "pair": s.symbol,
+            "contractType": "PERPETUAL",
+            "deliveryDate": 4133404800000,
+            "onboardDate": 1569398400000,
+            "status": "TRADING",
+            "baseAsset": s.base,
+            "quoteAsset": s.quote,
+            "marginAsset": s.quote,
+            "pricePrecision": 2,
+            "quantityPrecision": 3,
+            "baseAssetPrecision": 8,
+            "quotePrecision": 8,
+            "underlyingType": "COIN",
+            "triggerProtect": "0.0500",
+            "filters": [
+                {"filterType": "PRICE_FILTER", "tickSize": fmt(s.tick), "minPrice": fmt(s.tick)},
+                {"filterType": "LOT_SIZE", "stepSize": "0.001", "minQty": "0.001"},
+            ],
+            "orderTypes": ["LIMIT", "MARKET"],
+            "timeInForce": ["GTC"],
+        }
+        for s in perpetuals(specs)
+    ]
+    return {"timezone": "UTC", "serverTime": now, "rateLimits": [], "symbols": symbols}
+
+
+def premium_index(spec: SymbolSpec, price: Decimal, now: int) -> dict[str, Any]:
+    period = FUNDING_HOURS * 3_600_000
+    return {
+        "symbol": spec.symbol,
+        "markPrice": fmt(price),
+        "indexPrice": fmt(price),
+        "estimatedSettlePrice": fmt(price),
+        "lastFundingRate": fmt(FUNDING_RATE),
+        "interestRate": "0.00010000",
+        "nextFundingTime": (now // period + 1) * period,
+        "time": now,
+    }
+
+
+def open_interest(spec: SymbolSpec, now: int) -> dict[str, Any]:
+    amount = (Decimal(50_000_000) / spec.base_price).quantize(Decimal("0.001"))
+    return {"symbol": spec.symbol, "openInterest": f"{amount:f}", "time": now}
 
 
 class BinanceError(Exception):
@@ -503,6 +565,8 @@ class FakeBinance:
             return self._klines(params, now)
         if path in ("/api/v3/ticker/price", "/api/v3/ticker/24hr"):
             return self._ticker(path, params, now)
+        if path.startswith("/fapi/"):
+            return self._futures(path, params, now)
         assert account is not None
         if path == "/api/v3/account":
             return self._account(account, now)
@@ -538,6 +602,18 @@ class FakeBinance:
         if scripted is not None:
             return scripted_klines(scripted, step, limit, now, current)
         return klines(spec, step, limit, start, end, now, current)
+
+    def _futures(self, path: str, params: Mapping[str, str], now: int) -> Any:
+        if path == "/fapi/v1/exchangeInfo":
+            return futures_info(self.symbols.values(), now)
+        spec = self.spec(params.get("symbol"))
+        if spec not in perpetuals([spec]):
+            raise BinanceError(ERR_SYMBOL)
+        if path == "/fapi/v1/premiumIndex":
+            return premium_index(spec, self.price(spec.symbol), now)
+        if path == "/fapi/v1/openInterest":
+            return open_interest(spec, now)
+        raise KeyError(path)
 
     def _ticker(self, path: str, params: Mapping[str, str], now: int) -> Any:
         spec = self.spec(params.get("symbol"))

@@ -14,12 +14,18 @@ from redis.asyncio import Redis
 from tests.market_data.conftest import FakeClock
 from tradebot.core.candles import Candles
 from tradebot.core.types import Ticker
+from tradebot.exchange.perpetuals import FundingRate, OpenInterest
 from tradebot.market_data import MarketData
 from tradebot.market_data.codec import (
     CachedCandles,
+    Stamped,
     decode_candles,
+    decode_funding,
+    decode_open_interest,
     decode_ticker,
     encode_candles,
+    encode_funding,
+    encode_open_interest,
     encode_ticker,
 )
 
@@ -72,7 +78,9 @@ def test_codec_round_trips_exactly() -> None:
     assert empty is not None and len(empty.candles) == 0
     assert decode_candles("garbage") is None
     ticker = Ticker("ETH/USDT", Decimal("3000.01"), datetime(2026, 1, 1, tzinfo=UTC))
-    assert decode_ticker(encode_ticker(ticker)) == ticker
+    assert decode_ticker(encode_ticker(Stamped(ticker, 1_800_000_000.5))) == Stamped(
+        ticker, 1_800_000_000.5
+    )
 
 
 async def test_one_fetch_serves_all_callers_of_two_instances(
@@ -202,3 +210,72 @@ async def test_an_answer_that_straddles_a_close_is_not_served_as_the_new_period(
     assert await md.cached_candles("binance", "BTC/USDT", "1h", 50) is None
     ttl = await redis.pttl(md.candles_key("binance", "BTC/USDT", "1h"))
     assert ttl <= 2_000
+
+
+async def test_each_reader_says_how_old_a_price_it_accepts(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    md = MarketData(redis, prefix=prefix, ticker_ttl=2, keep=600, clock=clock)
+    upstream = Upstream(delay=0)
+    first = await md.ticker_entry("binance", "BTC/USDT", upstream.ticker)
+    assert first.fetched_at == clock.now and upstream.calls == 1
+    clock.now += 30
+    # a chat command takes the 30 s old price; a bot's cycle (ticker_ttl) fetches anew
+    lenient = await md.ticker_entry("binance", "BTC/USDT", upstream.ticker, max_age=45)
+    assert lenient == first and lenient.age(clock.now) == 30 and upstream.calls == 1
+    assert await md.cached_ticker("binance", "BTC/USDT") is None
+    await md.ticker("binance", "BTC/USDT", upstream.ticker)
+    assert upstream.calls == 2
+    assert 590_000 < await redis.pttl(md.ticker_key("binance", "BTC/USDT")) <= 600_000
+
+
+async def test_candles_carry_when_they_were_fetched(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    md = MarketData(redis, prefix=prefix, clock=clock)
+    upstream = Upstream(delay=0)
+    entry = await md.candles_entry("binance", "BTC/USDT", "1h", 30, upstream.candles)
+    fetched = clock.now
+    clock.now += 5
+    again = await md.candles_entry("binance", "BTC/USDT", "1h", 30, upstream.candles)
+    assert entry.fetched_at == again.fetched_at == fetched and upstream.calls == 1
+    assert len(again.candles) == 30
+
+
+async def test_funding_and_open_interest_are_cached_by_age(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    md = MarketData(redis, prefix=prefix, clock=clock)
+    moment = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    funding = FundingRate("BTC/USDT", Decimal("-0.00012"), Decimal("1.5"), None, moment, moment)
+    interest = OpenInterest("BTC/USDT", Decimal("8451.123"), None, moment)
+    calls = []
+
+    async def fetch_funding() -> FundingRate:
+        calls.append("funding")
+        return funding
+
+    async def fetch_interest() -> OpenInterest:
+        calls.append("oi")
+        return interest
+
+    for _ in range(2):
+        got = await md.funding_rate("binance", "BTC/USDT", fetch_funding, max_age=45)
+        assert got.value == funding
+        oi = await md.open_interest("binance", "BTC/USDT", fetch_interest, max_age=45)
+        assert oi.value == interest
+    assert calls == ["funding", "oi"]
+    clock.now += 46
+    await md.funding_rate("binance", "BTC/USDT", fetch_funding, max_age=45)
+    assert calls == ["funding", "oi", "funding"]
+    assert decode_funding(encode_funding(Stamped(funding, 1.5))) == Stamped(funding, 1.5)
+    assert decode_open_interest(encode_open_interest(Stamped(interest, 2.0))) == Stamped(
+        interest, 2.0
+    )
+
+
+async def test_entries_from_before_stamps_read_as_too_old(redis: Redis, prefix: str) -> None:
+    md = MarketData(redis, prefix=prefix)
+    old = '{"s": "BTC/USDT", "p": "1", "t": "2026-01-01T00:00:00+00:00"}'
+    await redis.set(md.ticker_key("binance", "BTC/USDT"), old)
+    assert await md.cached_ticker("binance", "BTC/USDT", max_age=3600) is None

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from tests.market_data.conftest import FakeClock
 from tradebot.exchange.errors import RateLimited
-from tradebot.market_data.governor import WeightGovernor
+from tradebot.market_data.governor import BackgroundBudget, WeightGovernor
 
 
 def governor(redis: Redis, prefix: str, **kw: object) -> WeightGovernor:
@@ -118,3 +118,20 @@ async def test_concurrent_reservations_never_exceed_the_budget(
     granted = sum(1 for r in results if r is None)
     assert granted == 50
     assert all(isinstance(r, RateLimited) for r in results if r is not None)
+
+
+async def test_background_share_never_waits_and_leaves_the_rest(
+    redis: Redis, prefix: str, clock: FakeClock
+) -> None:
+    gov = governor(redis, prefix, window=60, clock=clock, sleep=clock.sleep)
+    background = BackgroundBudget(gov, share=0.5)
+    await background.reserve(30)
+    await background.reserve(20)
+    with pytest.raises(RateLimited):
+        await background.reserve(1)  # its half is used up: refused at once, no sleeping
+    assert clock.slept == [] and await gov.used() == 50
+    await gov.reserve(50)  # the other half is still there for everyone else
+    await gov.ban(10)
+    clock.now += 60  # a new window, but the ban holds for the background share too
+    with pytest.raises(RateLimited):
+        await background.reserve(1)

@@ -19,22 +19,11 @@ from tradebot.backtest.data import (
 from tradebot.backtest.engine import run_backtest
 from tradebot.backtest.report import summary_text, write_outputs
 from tradebot.core.candles import Candles, timeframe_ms
-from tradebot.core.config import HUNDRED, StrategyConfig, to_decimal
+from tradebot.core.config import DEFAULT_STRATEGY, HUNDRED, StrategyConfig, to_decimal
 from tradebot.core.risk import SizingConfig
 from tradebot.core.types import MarketRules
 from tradebot.exchange.demo_market import symbol_profile
 
-# Used for settings that neither --config nor an option gives (the API's defaults).
-DEFAULTS: dict[str, Any] = {
-    "ema_fast": 9,
-    "ema_slow": 21,
-    "rsi_period": 14,
-    "rsi_oversold": 30,
-    "rsi_overbought": 70,
-    "stop_loss_perc": 2,
-    "take_profit_perc": 4,
-    "trailing_stop_active": False,
-}
 DEFAULT_CACHE = Path.home() / ".cache" / "tradebot" / "candles"
 
 
@@ -158,7 +147,7 @@ def backtest(
 ) -> None:
     """Backtest the EMA/RSI strategy with the same rules and fills as live bots."""
     try:
-        settings = {**DEFAULTS, **_read_config(config)}
+        settings = {**DEFAULT_STRATEGY, **_read_config(config)}
         overrides = {
             "ema_fast": ema_fast,
             "ema_slow": ema_slow,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 HUNDRED = Decimal(100)
@@ -59,6 +60,22 @@ def _to_bool(name: str, value: object) -> bool:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise ValueError(f"{name} must be true or false, got {value!r}")
+
+
+# The settings a new bot starts with (the API's and the dashboard's defaults); also what
+# backtests and Telegram's `/ta` use when nothing else is given.
+DEFAULT_STRATEGY: Mapping[str, Any] = MappingProxyType(
+    {
+        "ema_fast": 9,
+        "ema_slow": 21,
+        "rsi_period": 14,
+        "rsi_oversold": 30,
+        "rsi_overbought": 70,
+        "stop_loss_perc": 2,
+        "take_profit_perc": 4,
+        "trailing_stop_active": False,
+    }
+)
 
 
 def warmup_bars(ema_slow: int, rsi_period: int) -> int:

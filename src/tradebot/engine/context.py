@@ -8,14 +8,22 @@ from tradebot.config import Settings
 from tradebot.context import AppContext
 from tradebot.engine.exchanges import Exchanges
 from tradebot.market_data.cache import MarketData
-from tradebot.market_data.governor import WeightGovernor, exchange_budget
+from tradebot.market_data.governor import (
+    BackgroundBudget,
+    WeightGovernor,
+    exchange_budget,
+    futures_budget,
+)
 
 
 @dataclass
 class EngineContext(AppContext):
     market_data: MarketData
     governor: WeightGovernor  # live Binance's budget (testnet has its own, in `exchanges`)
+    futures_governor: WeightGovernor  # Binance USDⓈ-M's (funding, open interest)
     exchanges: Exchanges
+    # The market-data collector's exchanges: a share of the same budgets that never waits.
+    background: Exchanges
 
     @classmethod
     def create(cls, settings: Settings, role: str = "worker") -> EngineContext:
@@ -25,15 +33,23 @@ class EngineContext(AppContext):
             for sandbox in (False, True)
         }
         governor = budgets[False]
+        futures = futures_budget(base.redis, settings)
         return cls(
             **vars(base),
             market_data=MarketData(
                 base.redis, prefix=settings.redis_key_prefix, ticker_ttl=settings.ticker_ttl
             ),
             governor=governor,
-            exchanges=Exchanges(settings, budgets),
+            futures_governor=futures,
+            exchanges=Exchanges(settings, budgets, futures),
+            background=Exchanges(
+                settings,
+                {sandbox: BackgroundBudget(b) for sandbox, b in budgets.items()},
+                BackgroundBudget(futures),
+            ),
         )
 
     async def close(self) -> None:
         await self.exchanges.close()
+        await self.background.close()
         await super().close()

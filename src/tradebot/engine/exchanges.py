@@ -10,7 +10,10 @@ from tradebot.config import Settings
 from tradebot.core.fills import FillModel
 from tradebot.core.types import Ticker
 from tradebot.exchange.ccxt_adapter import CcxtAdapter
+from tradebot.exchange.ccxt_perpetuals import CcxtPerpetuals
 from tradebot.exchange.demo_market import DemoClock, DemoMarket
+from tradebot.exchange.errors import NotAvailable
+from tradebot.exchange.perpetuals import PerpetualSource
 from tradebot.exchange.port import ExchangePort, RequestBudget
 from tradebot.exchange.simulated import DemoSource, MarketSource, SimulatedExchange
 
@@ -33,16 +36,21 @@ class Exchanges:
     """Per-process factory: one demo market, one public ccxt client per endpoint."""
 
     def __init__(
-        self, settings: Settings, budgets: Mapping[bool, RequestBudget] | None = None
+        self,
+        settings: Settings,
+        budgets: Mapping[bool, RequestBudget] | None = None,
+        futures_budget: RequestBudget | None = None,
     ) -> None:
         self.settings = settings
         self.budgets = dict(budgets or {})  # per host: {sandbox: budget}
+        self.futures_budget = futures_budget
         self.fills = FillModel(settings.sim_fee_rate, settings.sim_slippage_bps)
         self.demo = DemoSource(
             DemoMarket(seed=settings.demo_seed),
             DemoClock(settings.demo_epoch, settings.demo_epoch, settings.demo_speed),
         )
         self._public: dict[bool, CcxtAdapter] = {}
+        self._perpetuals: CcxtPerpetuals | None = None
 
     def public(self, mode: str) -> MarketSource:
         """Where candles, tickers and market rules of a mode come from."""
@@ -57,6 +65,21 @@ class Exchanges:
                 budget=self.budgets.get(sandbox),
             )
         return self._public[sandbox]
+
+    def perpetuals(self, mode: str) -> PerpetualSource:
+        """Where funding and open interest of a mode's symbols come from (paper reads live
+        Binance, demo its own market); raises `NotAvailable` for the testnet, which has none."""
+        if mode == "demo":
+            return self.demo
+        if mode == "testnet":
+            raise NotAvailable("funding and open interest are not available on the testnet")
+        if self._perpetuals is None:
+            self._perpetuals = CcxtPerpetuals(
+                base_url=self.settings.binance_base_url,
+                timeout=self.settings.exchange_timeout,
+                budget=self.futures_budget,
+            )
+        return self._perpetuals
 
     def simulated(
         self, mode: str, balances: Mapping[str, Decimal], reference: Ticker | None = None
@@ -78,3 +101,6 @@ class Exchanges:
         for adapter in self._public.values():
             await adapter.close()
         self._public.clear()
+        if self._perpetuals is not None:
+            await self._perpetuals.close()
+            self._perpetuals = None

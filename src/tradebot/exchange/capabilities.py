@@ -16,6 +16,8 @@ class Weights:
     order: int = 1
     query_order: int = 4
     my_trades: int = 5  # with orderId; 20 without
+    funding_rate: int = 1  # USDⓈ-M premiumIndex for one symbol
+    open_interest: int = 1  # USDⓈ-M openInterest
 
 
 @dataclass(frozen=True)
@@ -40,4 +42,15 @@ BINANCE_SPOT = Capabilities(
     client_order_id_chars=r"\.A-Z:/a-z0-9_-",
     max_candles_per_request=1000,
     weight_per_minute=6000,
+)
+
+# Public market data of Binance's USDⓈ-M perpetuals (fapi): its own host and budget.
+BINANCE_USDM = Capabilities(
+    name="binanceusdm",
+    quote_order_qty=False,
+    client_order_id_max_len=36,
+    client_order_id_chars=r"\.A-Z:/a-z0-9_-",
+    max_candles_per_request=1500,
+    weight_per_minute=2400,
+    weights=Weights(exchange_info=1),
 )

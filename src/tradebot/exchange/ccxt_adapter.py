@@ -3,50 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import decimal
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, TypeVar
-
-import aiohttp
-import ccxt.async_support as ccxt
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
+from typing import Any
 
 from tradebot.core.candles import Candles
 from tradebot.core.types import Fill, MarketRules, Side, Ticker
 from tradebot.exchange.binance_payloads import dec, fill_from_order
 from tradebot.exchange.capabilities import BINANCE_SPOT, Capabilities
+from tradebot.exchange.ccxt_calls import CcxtCalls
 from tradebot.exchange.ccxt_client import MarketsSnapshot, make_client
 from tradebot.exchange.errors import (
-    ExchangeError,
     InvalidOrder,
     OrderNotFound,
     OrderStatusUnknown,
     RateLimited,
     TemporaryError,
     UnknownSymbol,
-    translate,
 )
 from tradebot.exchange.markets_cache import DEFAULT_TTL, shared_markets
 from tradebot.exchange.port import Balance, RequestBudget
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-_CAUGHT = (ccxt.BaseError, asyncio.TimeoutError, aiohttp.ClientError, ConnectionError)
 
-
-def _temporary(exc: BaseException) -> bool:
-    # A 429/418 must not be retried at once, and an unknown order status is the caller's call.
-    return isinstance(exc, TemporaryError) and not isinstance(exc, RateLimited | OrderStatusUnknown)
-
-
-class CcxtAdapter:
+class CcxtAdapter(CcxtCalls):
     """One Binance spot account (live, or testnet with `sandbox=True`) behind `ExchangePort`."""
 
     def __init__(
@@ -67,24 +53,27 @@ class CcxtAdapter:
         capabilities: Capabilities = BINANCE_SPOT,
     ) -> None:
         self._caps = capabilities
-        self._budget = budget
-        self._timeout = timeout
-        self._retries = max(1, retries)
-        self._backoff = backoff
         self._recv_window = recv_window_ms / 1000
         self._markets_ttl = markets_ttl
         self._order_attempts = max(1, order_attempts)
         self._clock_margin = clock_margin
-        self._secrets = tuple(s for s in (api_key, secret) if s)
         self._markets: MarketsSnapshot | None = None
         self._markets_key = (base_url or "", sandbox)
-        self._ex: Any = make_client(
+        client = make_client(
             api_key=api_key,
             secret=secret,
             sandbox=sandbox,
             base_url=base_url,
             timeout=timeout,
             recv_window_ms=recv_window_ms,
+        )
+        super().__init__(
+            client,
+            budget=budget,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            secrets=tuple(s for s in (api_key, secret) if s),
         )
 
     @property
@@ -99,56 +88,7 @@ class CcxtAdapter:
     ) -> None:
         await self.close()
 
-    async def close(self) -> None:
-        """Close ccxt's HTTP session."""
-        await self._ex.close()
-
-    # --- plumbing -----------------------------------------------------------------------
-
-    async def _call(self, weight: int, op: Callable[[], Awaitable[T]]) -> T:
-        """One HTTP request: reserve weight, guard the time, translate errors, report weight."""
-        if self._budget is not None:
-            try:
-                await self._budget.reserve(weight)
-            except ExchangeError:
-                raise
-            except Exception as e:
-                raise TemporaryError(f"request budget unavailable: {type(e).__name__}") from e
-        try:
-            # ccxt sets rounding and traps on the current decimal context; keep ours intact.
-            with decimal.localcontext():
-                return await asyncio.wait_for(op(), self._timeout + 2.0)
-        except _CAUGHT as e:
-            headers = getattr(e, "response_headers", None) or self._ex.last_response_headers
-            err = translate(e, secrets=self._secrets, headers=headers)
-            if isinstance(err, RateLimited) and self._budget is not None:
-                await self._quietly(self._budget.ban(err.retry_after))
-            raise err from e
-        finally:
-            await self._report_weight()
-
-    async def _report_weight(self) -> None:
-        weight, self._ex.tradebot_used_weight = self._ex.tradebot_used_weight, None
-        if weight is not None and self._budget is not None:
-            await self._quietly(self._budget.observe(weight))
-
-    @staticmethod
-    async def _quietly(op: Awaitable[None]) -> None:
-        # Bookkeeping must never turn a finished exchange call (an order!) into a failure.
-        try:
-            await op
-        except Exception:
-            log.warning("request budget update failed", exc_info=True)
-
-    async def _read(self, weight: int, op: Callable[[], Awaitable[T]]) -> T:
-        """An idempotent request, retried with backoff on temporary errors."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retries),
-            wait=wait_exponential(multiplier=self._backoff, max=self._backoff * 8),
-            retry=retry_if_exception(_temporary),
-            reraise=True,
-        )
-        return await retrying(self._call, weight, op)
+    # --- markets ------------------------------------------------------------------------
 
     async def _ensure_markets(self) -> MarketsSnapshot:
         if self._markets is None:

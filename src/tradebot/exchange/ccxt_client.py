@@ -30,22 +30,23 @@ _MARKETS_ATTRS = (
 )
 
 
-class BinanceClient(ccxt.binance):  # type: ignore[misc]
-    """ccxt's Binance that remembers the weight header and attaches headers to its errors."""
+class _Tracked:
+    """ccxt hooks that remember the weight header and attach headers to errors."""
 
     tradebot_used_weight: int | None = None
+    last_response_headers: Any
 
     def on_rest_response(self, code: Any, reason: Any, url: Any, method: Any, *a: Any) -> Any:
         # a = (response_headers, response_body, request_headers, request_body)
         weight = used_weight(a[0])
         if weight is not None:
             self.tradebot_used_weight = weight
-        return super().on_rest_response(code, reason, url, method, *a)
+        return super().on_rest_response(code, reason, url, method, *a)  # type: ignore[misc]
 
     def handle_errors(self, code: Any, reason: Any, url: Any, method: Any, *a: Any) -> Any:
         # a = (headers, body, response, request_headers, request_body)
         try:
-            return super().handle_errors(code, reason, url, method, *a)
+            return super().handle_errors(code, reason, url, method, *a)  # type: ignore[misc]
         except ccxt.BaseError as e:
             # Concurrent calls share `last_response_headers`; this error keeps its own.
             e.response_headers = a[0]
@@ -53,10 +54,18 @@ class BinanceClient(ccxt.binance):  # type: ignore[misc]
 
     def handle_http_status_code(self, *a: Any) -> Any:
         try:
-            return super().handle_http_status_code(*a)
+            return super().handle_http_status_code(*a)  # type: ignore[misc]
         except ccxt.BaseError as e:
             e.response_headers = self.last_response_headers
             raise
+
+
+class BinanceClient(_Tracked, ccxt.binance):  # type: ignore[misc]
+    """ccxt's Binance spot that remembers the weight header and attaches headers to errors."""
+
+
+class BinanceUsdmClient(_Tracked, ccxt.binanceusdm):  # type: ignore[misc]
+    """ccxt's Binance USDⓈ-M futures, tracked the same way (public data only here)."""
 
 
 def point_at(exchange: Any, base_url: str) -> None:
@@ -87,6 +96,7 @@ class MarketsSnapshot:
 
 # Where ccxt's Binance sends spot REST calls, live and testnet (its `urls["api"]`/`["test"]`).
 BINANCE_HOSTS = {False: "api.binance.com", True: "testnet.binance.vision"}
+USDM_HOST = "fapi.binance.com"  # USDⓈ-M futures: a host, and a weight limit, of its own
 
 
 def api_host(*, sandbox: bool, base_url: str | None) -> str:
@@ -94,6 +104,13 @@ def api_host(*, sandbox: bool, base_url: str | None) -> str:
     if base_url:
         return urlsplit(base_url).netloc or base_url
     return BINANCE_HOSTS[sandbox]
+
+
+def usdm_host(*, base_url: str | None) -> str:
+    """The host a client made by `make_usdm_client` talks to."""
+    if base_url:
+        return urlsplit(base_url).netloc or base_url
+    return USDM_HOST
 
 
 def make_client(
@@ -130,5 +147,26 @@ def make_client(
         point_at(client, base_url)
         if base_url.startswith("http://"):
             # ccxt sleeps 250 ms on close to let TLS connections shut down; none here.
+            client.timeout_on_exit = 0
+    return client
+
+
+def make_usdm_client(*, base_url: str | None, timeout: float) -> BinanceUsdmClient:
+    """A public-only ccxt Binance USDⓈ-M client (linear contracts), sent to `base_url` if given."""
+    client = BinanceUsdmClient(
+        {
+            "enableRateLimit": False,
+            "timeout": int(timeout * 1000),
+            "logger": _WIRE_LOG,
+            "options": {
+                "fetchMarkets": {"types": ["linear"]},
+                "fetchCurrencies": False,
+                "fetchMargins": False,
+            },
+        }
+    )
+    if base_url:
+        point_at(client, base_url)
+        if base_url.startswith("http://"):
             client.timeout_on_exit = 0
     return client

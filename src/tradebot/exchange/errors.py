@@ -66,6 +66,10 @@ class UnknownSymbol(ExchangeError):
     """The exchange does not list that symbol."""
 
 
+class NotAvailable(ExchangeError):
+    """The venue does not offer this data (no perpetual for the symbol, none on testnet)."""
+
+
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` without query strings, signatures or any of `secrets`, shortened."""
     text = _URL_QUERY_RE.sub(r"\1?…", text)

@@ -18,9 +18,11 @@ from tradebot.core.candles import Candles
 from tradebot.core.fills import FillModel, cash_delta
 from tradebot.core.risk import check_order
 from tradebot.core.types import Fill, MarketRules, Side, Ticker
+from tradebot.exchange import demo_perpetuals
 from tradebot.exchange.capabilities import BINANCE_SPOT, Capabilities
 from tradebot.exchange.demo_market import DemoClock, DemoMarket
 from tradebot.exchange.errors import InsufficientFunds, InvalidOrder, UnknownSymbol
+from tradebot.exchange.perpetuals import FundingRate, OpenInterest
 from tradebot.exchange.port import Balance
 
 SIMULATED = dataclasses.replace(BINANCE_SPOT, simulated=True)
@@ -61,6 +63,14 @@ class DemoSource:
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         return self.demo.ticker(symbol, self.now_ms())
+
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        await self.market(symbol)
+        return demo_perpetuals.funding_rate(self.demo, symbol, self.now_ms())
+
+    async def fetch_open_interest(self, symbol: str) -> OpenInterest:
+        await self.market(symbol)
+        return demo_perpetuals.open_interest(self.demo, symbol, self.now_ms())
 
 
 class SimulatedExchange:

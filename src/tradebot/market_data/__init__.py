@@ -1,4 +1,5 @@
-"""Shared market data: a Redis cache of candles and tickers, and the request-weight governor."""
+"""Shared market data: the Redis cache (candles, prices, funding, open interest), the
+request-weight governor, and the collector that keeps watched markets warm."""
 
 from tradebot.market_data.cache import MarketData
 from tradebot.market_data.governor import WeightGovernor

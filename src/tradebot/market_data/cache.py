@@ -1,8 +1,14 @@
-"""Shared candles and tickers: one upstream fetch serves every bot, handler and process.
+"""Shared market data: one upstream fetch serves every bot, handler and process.
 
-Values live in Redis. A miss takes a per-key Redis lock (`SET NX PX` with a token); the
-winner fetches and stores, the others poll for the value and fetch themselves only if the
-winner goes quiet for `wait_timeout`. Within one process, concurrent callers of the same key
+Candles, tickers, funding rates and open interest live in Redis, each stamped with when it
+was fetched. Candles are served while their period lasts (closed candles do not change);
+the others are kept for `keep` seconds and each reader says how old a value it accepts
+(`max_age`): a bot's cycle wants a price at most `ticker_ttl` old, a chat command accepts
+what the collector fetched half a minute ago, and both read the same key.
+
+A miss takes a per-key Redis lock (`SET NX PX` with a token); the winner fetches and stores,
+the others poll for the value and fetch themselves only if the winner goes quiet for
+`wait_timeout`. Within one process, concurrent callers of the same key
 share a single attempt before Redis is even asked.
 """
 
@@ -19,11 +25,17 @@ from redis.asyncio import Redis
 
 from tradebot.core.candles import Candles, timeframe_ms
 from tradebot.core.types import Ticker
+from tradebot.exchange.perpetuals import FundingRate, OpenInterest
 from tradebot.market_data.codec import (
     CachedCandles,
+    Stamped,
     decode_candles,
+    decode_funding,
+    decode_open_interest,
     decode_ticker,
     encode_candles,
+    encode_funding,
+    encode_open_interest,
     encode_ticker,
 )
 
@@ -36,12 +48,15 @@ return 0
 """
 
 
-def _tail(candles: Candles, n: int) -> Candles:
-    return candles if n >= len(candles) else candles[len(candles) - max(n, 0) :]
+def _tail(value: CachedCandles, n: int) -> CachedCandles:
+    c = value.candles
+    if n >= len(c):
+        return value
+    return CachedCandles(c[len(c) - max(n, 0) :], value.limit, value.period, value.fetched_at)
 
 
 class MarketData:
-    """Candles and tickers cached in Redis, fetched once per key across the cluster."""
+    """Market data cached in Redis, fetched once per key across the cluster."""
 
     def __init__(
         self,
@@ -49,6 +64,7 @@ class MarketData:
         *,
         prefix: str,
         ticker_ttl: float = 5.0,
+        keep: float = 600.0,
         candle_grace: float = 2.0,
         candle_max_ttl: float | None = None,
         lock_ttl: float = 30.0,
@@ -59,6 +75,7 @@ class MarketData:
         self._redis = redis
         self._prefix = f"{prefix}md"
         self.ticker_ttl = ticker_ttl
+        self.keep = max(keep, ticker_ttl)
         self.candle_grace = candle_grace
         self.candle_max_ttl = candle_max_ttl
         self._lock_ms = int(lock_ttl * 1000)
@@ -76,6 +93,16 @@ class MarketData:
     def ticker_key(self, exchange: str, symbol: str) -> str:
         return f"{self._prefix}:ticker:{exchange}:{symbol}"
 
+    def funding_key(self, exchange: str, symbol: str) -> str:
+        return f"{self._prefix}:funding:{exchange}:{symbol}"
+
+    def open_interest_key(self, exchange: str, symbol: str) -> str:
+        return f"{self._prefix}:oi:{exchange}:{symbol}"
+
+    def now(self) -> float:
+        """The cache's clock (epoch seconds), against which ages are measured."""
+        return self._clock()
+
     # --- candles ---------------------------------------------------------------------------
 
     async def candles(
@@ -91,12 +118,24 @@ class MarketData:
         Cached until the current candle closes (plus a small grace): values fetched in an
         earlier period are never served, so a new closed candle is seen at once.
         """
+        return (await self.candles_entry(exchange, symbol, timeframe, limit, fetch)).candles
+
+    async def candles_entry(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        limit: int,
+        fetch: Callable[[], Awaitable[Candles]],
+    ) -> CachedCandles:
+        """`candles`, with when they were fetched."""
         step = timeframe_ms(timeframe)
 
         def usable(value: CachedCandles) -> bool:
             return value.limit >= limit and value.period == int(self._now_ms() // step)
 
         async def load() -> CachedCandles:
+            sent = self._clock()
             period = int(self._now_ms() // step)
             candles = await fetch()
             # The period the data belongs to: that of its newest (forming) candle when the
@@ -104,7 +143,7 @@ class MarketData:
             # still forming then is never served as closed in a later period.
             if len(candles):
                 period = min(period, int(candles.open_time[-1]) // step)
-            return CachedCandles(candles, limit, period)
+            return CachedCandles(candles, limit, period, sent)
 
         def ttl(value: CachedCandles) -> float:
             now = self._now_ms()
@@ -116,7 +155,7 @@ class MarketData:
 
         key = self.candles_key(exchange, symbol, timeframe)
         value = await self._get(key, limit, load, encode_candles, decode_candles, usable, ttl)
-        return _tail(value.candles, limit)
+        return _tail(value, limit)
 
     async def cached_candles(
         self, exchange: str, symbol: str, timeframe: str, limit: int
@@ -127,23 +166,80 @@ class MarketData:
         step = timeframe_ms(timeframe)
         if value is None or value.limit < limit or value.period != self._now_ms() // step:
             return None
-        return _tail(value.candles, limit)
+        return _tail(value, limit).candles
 
-    # --- ticker ----------------------------------------------------------------------------
+    # --- ticker, funding, open interest: stamped values, fresh enough per reader ----------
 
     async def ticker(
         self, exchange: str, symbol: str, fetch: Callable[[], Awaitable[Ticker]]
     ) -> Ticker:
         """The last price, at most `ticker_ttl` seconds old."""
-        key = self.ticker_key(exchange, symbol)
-        return await self._get(
-            key, 0, fetch, encode_ticker, decode_ticker, lambda _: True, lambda _: self.ticker_ttl
-        )
+        return (await self.ticker_entry(exchange, symbol, fetch)).value
 
-    async def cached_ticker(self, exchange: str, symbol: str) -> Ticker | None:
-        """The cached ticker, if any; never fetches."""
+    async def ticker_entry(
+        self,
+        exchange: str,
+        symbol: str,
+        fetch: Callable[[], Awaitable[Ticker]],
+        *,
+        max_age: float | None = None,
+    ) -> Stamped[Ticker]:
+        """The last price, at most `max_age` (default `ticker_ttl`) seconds old."""
+        key = self.ticker_key(exchange, symbol)
+        age = self.ticker_ttl if max_age is None else max_age
+        return await self._stamped(key, fetch, encode_ticker, decode_ticker, age)
+
+    async def cached_ticker(
+        self, exchange: str, symbol: str, *, max_age: float | None = None
+    ) -> Ticker | None:
+        """The cached ticker if at most `max_age` (default `ticker_ttl`) old; never fetches."""
         raw = await self._redis.get(self.ticker_key(exchange, symbol))
-        return decode_ticker(raw) if raw is not None else None
+        value = decode_ticker(raw) if raw is not None else None
+        limit = self.ticker_ttl if max_age is None else max_age
+        return value.value if value is not None and self._fresh(value, limit) else None
+
+    async def funding_rate(
+        self,
+        exchange: str,
+        symbol: str,
+        fetch: Callable[[], Awaitable[FundingRate]],
+        *,
+        max_age: float,
+    ) -> Stamped[FundingRate]:
+        """The perpetual's funding rate, at most `max_age` seconds old."""
+        key = self.funding_key(exchange, symbol)
+        return await self._stamped(key, fetch, encode_funding, decode_funding, max_age)
+
+    async def open_interest(
+        self,
+        exchange: str,
+        symbol: str,
+        fetch: Callable[[], Awaitable[OpenInterest]],
+        *,
+        max_age: float,
+    ) -> Stamped[OpenInterest]:
+        """The perpetual's open interest, at most `max_age` seconds old."""
+        key = self.open_interest_key(exchange, symbol)
+        return await self._stamped(key, fetch, encode_open_interest, decode_open_interest, max_age)
+
+    def _fresh(self, value: Stamped[Any], max_age: float) -> bool:
+        return value.age(self._clock()) <= max_age
+
+    async def _stamped(
+        self,
+        key: str,
+        fetch: Callable[[], Awaitable[T]],
+        encode: Callable[[Stamped[T]], str],
+        decode: Callable[[Any], Stamped[T] | None],
+        max_age: float,
+    ) -> Stamped[T]:
+        async def load() -> Stamped[T]:
+            sent = self._clock()
+            return Stamped(await fetch(), sent)
+
+        return await self._get(
+            key, 0, load, encode, decode, lambda v: self._fresh(v, max_age), lambda _: self.keep
+        )
 
     # --- single flight -------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from redis.asyncio import Redis
 
 from tradebot.config import Settings
-from tradebot.exchange.ccxt_client import api_host
+from tradebot.exchange.capabilities import BINANCE_USDM
+from tradebot.exchange.ccxt_client import api_host, usdm_host
 from tradebot.exchange.errors import RateLimited
 
 log = logging.getLogger(__name__)
@@ -99,11 +100,15 @@ class WeightGovernor:
     def _ban_key(self) -> str:
         return f"{self._base}:ban"
 
-    async def try_reserve(self, weight: int) -> float:
-        """Take `weight` now and return 0, or return how many seconds to wait first."""
+    async def try_reserve(self, weight: int, *, budget: int | None = None) -> float:
+        """Take `weight` now and return 0, or return how many seconds to wait first.
+
+        `budget` (at most the whole one) caps what this caller may fill the window to.
+        """
         key, window_left = self._counter_key()
+        cap = self.budget if budget is None else min(budget, self.budget)
         granted, value = await self._reserve(
-            keys=[key, self._ban_key], args=[weight, self.budget, self._ttl_ms]
+            keys=[key, self._ban_key], args=[weight, cap, self._ttl_ms]
         )
         if int(granted):
             return 0.0
@@ -154,6 +159,32 @@ class WeightGovernor:
         return int(raw) if raw is not None else 0
 
 
+class BackgroundBudget:
+    """A share of a governor's budget for work that can wait for its next run (the market
+    data collector): it never waits and never fills the window past `share`, so the bots'
+    cycles and users' commands always find the rest."""
+
+    def __init__(self, governor: WeightGovernor, share: float = 0.5) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("share must be in (0, 1]")
+        self.governor = governor
+        self.cap = max(1, int(governor.budget * share))
+
+    async def reserve(self, weight: int) -> None:
+        """Take `weight` if it fits under the share now; else raise `RateLimited`."""
+        wait = await self.governor.try_reserve(weight, budget=self.cap)
+        if wait > 0:
+            raise RateLimited(
+                f"background share of the request budget used up for {wait:.1f}s", retry_after=wait
+            )
+
+    async def observe(self, used_weight: int) -> None:
+        await self.governor.observe(used_weight)
+
+    async def ban(self, retry_after: float) -> None:
+        await self.governor.ban(retry_after)
+
+
 def exchange_budget(redis: Redis, settings: Settings, *, sandbox: bool) -> WeightGovernor:
     """The weight budget of the Binance host that live (or, with `sandbox`, testnet) calls
     reach. Binance limits per host and IP, so every caller of a host (the engine's bots, key
@@ -164,4 +195,16 @@ def exchange_budget(redis: Redis, settings: Settings, *, sandbox: bool) -> Weigh
         prefix=settings.redis_key_prefix,
         scope=f"binance@{host}",
         limit=settings.weight_per_minute,
+    )
+
+
+def futures_budget(redis: Redis, settings: Settings) -> WeightGovernor:
+    """The weight budget of Binance's USDⓈ-M host (funding, open interest): 2,400 a minute,
+    apart from spot's."""
+    host = usdm_host(base_url=settings.binance_base_url)
+    return WeightGovernor(
+        redis,
+        prefix=settings.redis_key_prefix,
+        scope=f"binanceusdm@{host}",
+        limit=BINANCE_USDM.weight_per_minute,
     )

@@ -3,7 +3,8 @@
 Late acks with re-delivery on worker loss, prefetch 1, JSON only, results ignored, soft and
 hard time limits per cycle. Bots are scheduled by the dispatcher (Beat, every second) and,
 with SCHEDULER_MODE=chain, by each cycle enqueueing the next; see `tradebot.worker.tasks`.
-Backtest jobs have their own queue (and limits), so bot cycles never wait behind them.
+Backtest jobs have their own queue (and limits), so bot cycles never wait behind them. The
+market-data collector (Beat, `tradebot.worker.market_tasks`) shares the dispatch queue.
 """
 
 from __future__ import annotations
@@ -20,11 +21,16 @@ DISPATCH_TASK = "tradebot.dispatch_due_bots"
 BACKTEST_TASK = "tradebot.run_backtest"
 RECOVER_BACKTESTS_TASK = "tradebot.recover_backtests"
 RECOVER_EVERY = 30.0  # seconds between sweeps for backtests whose worker died
+COLLECT_TASK = "tradebot.collect_market_data"
 QUEUE_KINDS = ("cycles", "dispatch", "backtests")
 
 
 def make_celery(settings: Settings) -> Celery:
-    app = Celery("tradebot", broker=settings.broker_url, include=["tradebot.worker.tasks"])
+    app = Celery(
+        "tradebot",
+        broker=settings.broker_url,
+        include=["tradebot.worker.tasks", "tradebot.worker.market_tasks"],
+    )
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
@@ -57,10 +63,16 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": RECOVER_EVERY,
                 "options": {"expires": RECOVER_EVERY},
             },
+            "collect-market-data": {
+                "task": COLLECT_TASK,
+                "schedule": settings.market_collect_interval,
+                "options": {"expires": settings.market_collect_interval},
+            },
         },
         task_routes={
             DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")},
             RECOVER_BACKTESTS_TASK: {"queue": queue_name(settings, "dispatch")},
+            COLLECT_TASK: {"queue": queue_name(settings, "dispatch")},
             BACKTEST_TASK: {"queue": queue_name(settings, "backtests")},
         },
         task_annotations={
