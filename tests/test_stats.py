@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Api
 from tradebot.models import Trade
+from tradebot.trades.repository import Totals
 
 
 def _trade(
@@ -200,3 +201,11 @@ async def test_stats_per_quote_asset_and_kind_of_money(
 
     one = (await alice.request("GET", f"/stats?bot_id={b}")).json()["groups"]
     assert [(g["quote"], g["money"]) for g in one] == [("BTC", "real"), ("USDT", "simulated")]
+
+
+def test_totals_add_up_exactly_past_the_default_decimal_precision() -> None:
+    big = Totals(realised_pnl=Decimal("12345678901234567890.123456789012345678"), trades=1)
+    tiny = Totals(realised_pnl=Decimal("0.000000000000000001"), fees=Decimal("0.5"), wins=1)
+    total = big + tiny
+    assert total.realised_pnl == Decimal("12345678901234567890.123456789012345679")
+    assert (total.fees, total.trades, total.wins, total.losses) == (Decimal("0.5"), 1, 1, 0)

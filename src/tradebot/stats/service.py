@@ -75,34 +75,6 @@ async def stats(
     if bot_id is not None:
         await bots.get(session, user_id, bot_id)  # 404 for unknown or foreign bots
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    total = await trades.totals(session, user_id, bot_id=bot_id, start=start, end=end)
-    per_bot = await trades.totals_by_bot(session, user_id, bot_id=bot_id, start=start, end=end)
-    per_day = await trades.totals_by_day(session, user_id, bot_id=bot_id, start=start, end=end)
-    today = await trades.totals(session, user_id, bot_id=bot_id, start=midnight)
-    ever = await trades.totals(session, user_id, bot_id=bot_id)
-    return StatsOut(
-        start=start,
-        end=end,
-        bot_id=bot_id,
-        total=_out(total),
-        by_bot=[BotTotalsOut(bot_id=b, name=n, **asdict(t)) for b, n, t in per_bot],
-        by_day=[DayTotalsOut(day=d, **asdict(t)) for d, t in per_day],
-        today=_out(today),
-        all_time=_out(ever),
-        groups=await _groups(session, user_id, bot_id, start=start, end=end, midnight=midnight),
-    )
-
-
-async def _groups(
-    session: AsyncSession,
-    user_id: int,
-    bot_id: int | None,
-    *,
-    start: datetime,
-    end: datetime,
-    midnight: datetime,
-) -> list[GroupTotalsOut]:
-    """The range's, today's and all-time totals of each group with a trade ever."""
 
     async def per_group(since: datetime | None, until: datetime | None) -> dict[GroupKey, Totals]:
         rows = await trades.totals_by_venue_and_quote(
@@ -110,9 +82,33 @@ async def _groups(
         )
         return _by_group(rows)
 
-    ever = await per_group(None, None)
+    # The mixed totals are the groups' sums: one grouped query per period serves both.
     in_range = await per_group(start, end)
     today = await per_group(midnight, None)
+    ever = await per_group(None, None)
+    per_bot = await trades.totals_by_bot(session, user_id, bot_id=bot_id, start=start, end=end)
+    per_day = await trades.totals_by_day(session, user_id, bot_id=bot_id, start=start, end=end)
+    return StatsOut(
+        start=start,
+        end=end,
+        bot_id=bot_id,
+        total=_out(_sum(in_range)),
+        by_bot=[BotTotalsOut(bot_id=b, name=n, **asdict(t)) for b, n, t in per_bot],
+        by_day=[DayTotalsOut(day=d, **asdict(t)) for d, t in per_day],
+        today=_out(_sum(today)),
+        all_time=_out(_sum(ever)),
+        groups=_groups(in_range, today, ever),
+    )
+
+
+def _sum(groups: dict[GroupKey, Totals]) -> Totals:
+    return sum(groups.values(), Totals())
+
+
+def _groups(
+    in_range: dict[GroupKey, Totals], today: dict[GroupKey, Totals], ever: dict[GroupKey, Totals]
+) -> list[GroupTotalsOut]:
+    """The range's, today's and all-time totals of each group with a trade ever."""
     order = sorted(ever, key=lambda k: (MONEY_ORDER.index(k[1]), k[0]))
     return [
         GroupTotalsOut(

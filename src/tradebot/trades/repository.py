@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -48,6 +48,9 @@ async def since_for_bot(
     return rows[::-1]
 
 
+EXACT_DIGITS = 60  # enough for a sum of many Numeric(38, 18) values
+
+
 @dataclass(frozen=True)
 class Totals:
     """Realised P&L, quote-asset fees, fills, winning and losing exits of a set of trades."""
@@ -59,13 +62,16 @@ class Totals:
     losses: int = 0
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            self.realised_pnl + other.realised_pnl,
-            self.fees + other.fees,
-            self.trades + other.trades,
-            self.wins + other.wins,
-            self.losses + other.losses,
-        )
+        # Exact, as PostgreSQL's sums are: Numeric(38, 18) has more digits than the default
+        # decimal context's 28.
+        with localcontext(prec=EXACT_DIGITS):
+            return Totals(
+                self.realised_pnl + other.realised_pnl,
+                self.fees + other.fees,
+                self.trades + other.trades,
+                self.wins + other.wins,
+                self.losses + other.losses,
+            )
 
 
 def _quote() -> Any:
@@ -99,19 +105,6 @@ def _scoped(user_id: int, bot_id: int | None, start: datetime | None, end: datet
 def _totals(row: Sequence[Any]) -> Totals:
     pnl, fees, count, wins, losses = row
     return Totals(Decimal(pnl), Decimal(fees), int(count), int(wins), int(losses))
-
-
-async def totals(
-    session: AsyncSession,
-    user_id: int,
-    *,
-    bot_id: int | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> Totals:
-    """Totals of the user's trades (of one bot) in [start, end)."""
-    stmt = select(*_totals_columns()).where(*_scoped(user_id, bot_id, start, end))
-    return _totals((await session.execute(stmt)).one())
 
 
 async def totals_by_bot(
