@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from tradebot import __version__, errors, openapi
+from tradebot.alarms.router import router as alarms_router
 from tradebot.api_keys.router import router as api_keys_router
 from tradebot.auth.router import router as auth_router
 from tradebot.backtests.router import router as backtests_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trades_router,
         stats_router,
         backtests_router,
+        alarms_router,
         system_router,
         telegram_router,
         telegram_webhook_router,

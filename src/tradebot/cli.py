@@ -145,14 +145,14 @@ def worker(
     _require_urls(settings)
     from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
-    from tradebot.worker.factory import COLLECT_TASK, DISPATCH_TASK, QUEUE_KINDS, queue_name
+    from tradebot.worker.factory import QUEUE_KINDS, QUIET_TASKS, queue_name
 
     kinds = [k.strip() for k in queues.split(",") if k.strip()]
     unknown = sorted(set(kinds) - set(QUEUE_KINDS))
     if unknown or not kinds:
         typer.echo(f"--queues takes one or more of {', '.join(QUEUE_KINDS)}", err=True)
         raise typer.Exit(2)
-    demote_task_lines(DISPATCH_TASK, COLLECT_TASK)
+    demote_task_lines(*QUIET_TASKS)
     celery.worker_main(
         [
             "worker",
@@ -174,9 +174,9 @@ def beat() -> None:
     _require_urls(settings)
     from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
-    from tradebot.worker.factory import COLLECT_TASK, DISPATCH_TASK
+    from tradebot.worker.factory import QUIET_TASKS
 
-    demote_task_lines(DISPATCH_TASK, COLLECT_TASK)
+    demote_task_lines(*QUIET_TASKS)
     celery.start(["beat", "--loglevel=INFO"])
 
 

@@ -131,6 +131,15 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = Field(30, alias="TELEGRAM_POLL_TIMEOUT", ge=0, le=50)
     # Lifetime of a one-time link code.
     telegram_link_code_ttl: int = Field(600, alias="TELEGRAM_LINK_CODE_TTL_SECONDS", ge=60)
+    # Alarms: how many a user may keep, and how often (seconds) the evaluator checks them.
+    alarms_per_user: int = Field(50, alias="ALARMS_PER_USER", ge=1, le=10_000)
+    alarm_check_interval: float = Field(15.0, alias="ALARM_CHECK_SECONDS", ge=1, le=3600)
+    # Notifications to linked chats: how often the delivery task looks for new ones, how
+    # long a sender holds the ones it took (one that died frees them after that), and the
+    # attempts before one is given up.
+    notify_interval: float = Field(1.0, alias="NOTIFY_INTERVAL_SECONDS", gt=0, le=60)
+    notify_claim_seconds: float = Field(60.0, alias="NOTIFY_CLAIM_SECONDS", gt=0)
+    notify_max_attempts: int = Field(8, alias="NOTIFY_MAX_ATTEMPTS", ge=1)
 
     @property
     def lease_seconds(self) -> float:

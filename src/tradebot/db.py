@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -63,3 +64,28 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
                 await callback()
             except Exception:  # what it reports is committed; a lost notice is not an error
                 log.warning("after-commit callback failed", exc_info=True)
+
+
+@asynccontextmanager
+async def sole_runner(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
+    """Whether this process is the only one running `name` now (a PostgreSQL advisory lock,
+    held for the block on a connection of its own: a process that dies frees it at once).
+
+    For the scheduled jobs that must not run twice at a time (the notification sender, whose
+    rate limits hold per process; the alarm evaluator): an overlapping run gets False.
+    """
+    async with engine.connect() as conn:
+        key = select(func.hashtext(name))
+        got = bool(await conn.scalar(select(func.pg_try_advisory_lock(key.scalar_subquery()))))
+        await conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                try:
+                    await conn.scalar(select(func.pg_advisory_unlock(key.scalar_subquery())))
+                    await conn.commit()
+                except BaseException:
+                    # Never back to the pool still holding the lock.
+                    await conn.invalidate()
+                    raise

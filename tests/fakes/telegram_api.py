@@ -5,6 +5,9 @@ running event loop. It speaks getMe, deleteWebhook, setWebhook, getUpdates (offs
 poll capped at `poll_cap` seconds so a stopping bot is not held up), sendMessage, sendPhoto
 (multipart), editMessageText, answerCallbackQuery and setMyCommands; records every call;
 and answers 429 with `parameters.retry_after` on demand (`fake.throttle("sendMessage", 1)`).
+Like Telegram it can also enforce flood limits (`flood=FloodLimits()`: 429 for a message
+past ~30 a second overall or ~1 a second to one chat), refuse chats that blocked the bot
+(403), and take its time over each message (`send_delay`).
 
 Tests push updates as a user would (`fake.chat(42).send("/help")`, a button press) and await
 what the bot sends back (`await chat.ask("/help")` returns the reply's text).
@@ -55,6 +58,32 @@ class Call:
         markup = self.params.get("reply_markup") or {}
         rows: list[list[dict[str, Any]]] = markup.get("inline_keyboard", [])
         return rows
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood control as token buckets: `overall` messages a second with a burst
+    of as many, `per_chat` a second to one chat with a burst of `chat_burst`."""
+
+    overall: float = 30.0
+    per_chat: float = 1.0
+    chat_burst: float = 2.0
+    _buckets: dict[object, tuple[float, float]] = field(default_factory=dict)
+
+    def _take(self, key: object, rate: float, burst: float, now: float) -> bool:
+        tokens, since = self._buckets.get(key, (burst, now))
+        tokens = min(burst, tokens + (now - since) * rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1, now)
+        return True
+
+    def admit(self, chat_id: int | None, now: float) -> bool:
+        """Whether a message to `chat_id` now is within the limits (and count it if so)."""
+        if chat_id is not None and not self._take(chat_id, self.per_chat, self.chat_burst, now):
+            return False
+        return self._take("overall", self.overall, self.overall, now)
 
 
 @dataclass
@@ -118,6 +147,10 @@ class FakeBotApi:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     webhook: dict[str, Any] = field(default_factory=dict)
     photos: list[bytes] = field(default_factory=list)
+    flood: FloodLimits | None = None
+    # Chats that blocked the bot: sending there is refused with 403, as Telegram does.
+    blocked: set[int] = field(default_factory=set)
+    send_delay: float = 0.0  # seconds each sendMessage takes to answer
 
     def __post_init__(self) -> None:
         self.bot_id = int(self.token.split(":", 1)[0])
@@ -257,6 +290,10 @@ class FakeBotApi:
                 f"Too Many Requests: retry after {throttle.retry_after}",
                 {"retry_after": throttle.retry_after},
             )
+        if method in REPLY_METHODS:
+            refused = self._refuse_send(call)
+            if refused is not None:
+                return refused
         answer = getattr(self, f"_api_{method}", None)
         if answer is None:
             call.status = 404
@@ -264,6 +301,22 @@ class FakeBotApi:
         result = await answer(call)
         self._notify()
         return web.json_response({"ok": True, "result": result})
+
+    def _refuse_send(self, call: Call) -> web.Response | None:
+        """403 for a chat that blocked the bot, 429 past the flood limits, else None."""
+        if call.chat_id in self.blocked:
+            call.status = 403
+            self._notify()
+            return _error(403, "Forbidden: bot was blocked by the user")
+        if self.flood is not None and not self.flood.admit(call.chat_id, call.at):
+            call.status = 429
+            self._notify()
+            return _error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        return None
+
+    def rejected(self, status: int = 429) -> list[Call]:
+        """Calls answered with `status` (429: flood control)."""
+        return [c for c in self.calls if c.status == status]
 
     def _bot_user(self) -> dict[str, Any]:
         return {
@@ -324,6 +377,8 @@ class FakeBotApi:
         return message
 
     async def _api_sendMessage(self, call: Call) -> dict[str, Any]:
+        if self.send_delay:
+            await asyncio.sleep(self.send_delay)
         content: dict[str, Any] = {"text": call.params["text"]}
         if call.params.get("reply_markup"):
             content["reply_markup"] = call.params["reply_markup"]

@@ -20,7 +20,7 @@ from tradebot.analysis import replies
 from tradebot.analysis.market import MarketReader
 from tradebot.analysis.offload import ChartWorkers, process_workers
 from tradebot.analysis.ta import analyse, default_strategy, last_close
-from tradebot.bots.rules import SYMBOL_RE, TIMEFRAMES
+from tradebot.bots.rules import TIMEFRAMES, normalize_symbol
 from tradebot.engine.context import EngineContext
 from tradebot.exchange.errors import (
     ExchangeError,
@@ -33,10 +33,6 @@ from tradebot.market_data.collector import recent_markets
 from tradebot.market_data.watched import Watch
 
 DEFAULT_TIMEFRAME = "1h"
-DEFAULT_QUOTE = "USDT"
-# Quote currencies recognised in a symbol written without a separator ("ETHBTC"), longest
-# first so that "FDUSD" wins over "USD"-like tails.
-_QUOTES = ("FDUSD", "USDT", "USDC", "TUSD", "EUR", "TRY", "BRL", "BTC", "ETH", "BNB")
 LABELS = {"binance": "Binance", "demo": "demo market"}
 PERPETUAL_LABELS = {"binance": "Binance USDⓈ-M", "demo": "demo market"}
 
@@ -55,15 +51,10 @@ class MarketUnavailable(MarketError):
 
 def parse_symbol(raw: str | None) -> str:
     """ "BTC/USDT" from "btc/usdt", "BTC-USDT", "BTCUSDT" or "btc" (USDT by default)."""
-    if raw is None or not raw.strip():
-        raise BadInput("Give a symbol, e.g. BTC/USDT (or BTCUSDT, or just BTC).")
-    symbol = raw.strip().upper().replace("-", "/").replace("_", "/")
-    if "/" not in symbol:
-        quote = next((q for q in _QUOTES if symbol.endswith(q) and len(symbol) > len(q) + 1), None)
-        symbol = f"{symbol[: -len(quote)]}/{quote}" if quote else f"{symbol}/{DEFAULT_QUOTE}"
-    if not SYMBOL_RE.match(symbol):
-        raise BadInput(f"{raw.strip()!r} is not a symbol: use BASE/QUOTE, e.g. BTC/USDT.")
-    return symbol
+    try:
+        return normalize_symbol(raw)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def parse_timeframe(raw: str | None, default: str = DEFAULT_TIMEFRAME) -> str:

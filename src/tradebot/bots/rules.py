@@ -10,6 +10,24 @@ TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h
 MODES = ("live", "testnet", "paper", "demo")
 SYMBOL_RE = re.compile(r"^[A-Z0-9]{2,15}/[A-Z0-9]{2,15}$")
 MIN_INTERVAL_SECONDS = 10
+DEFAULT_QUOTE = "USDT"
+# Quote currencies recognised in a symbol written without a separator ("ETHBTC"), longest
+# first so that "FDUSD" wins over "USD"-like tails.
+_QUOTES = ("FDUSD", "USDT", "USDC", "TUSD", "EUR", "TRY", "BRL", "BTC", "ETH", "BNB")
+
+
+def normalize_symbol(raw: str | None) -> str:
+    """ "BTC/USDT" from "btc/usdt", "BTC-USDT", "BTCUSDT" or "btc" (USDT by default), as a
+    person types it in a chat; a ValueError with the sentence to show otherwise."""
+    if raw is None or not raw.strip():
+        raise ValueError("Give a symbol, e.g. BTC/USDT (or BTCUSDT, or just BTC).")
+    symbol = raw.strip().upper().replace("-", "/").replace("_", "/")
+    if "/" not in symbol:
+        quote = next((q for q in _QUOTES if symbol.endswith(q) and len(symbol) > len(q) + 1), None)
+        symbol = f"{symbol[: -len(quote)]}/{quote}" if quote else f"{symbol}/{DEFAULT_QUOTE}"
+    if not SYMBOL_RE.match(symbol):
+        raise ValueError(f"{raw.strip()!r} is not a symbol: use BASE/QUOTE, e.g. BTC/USDT.")
+    return symbol
 
 
 def check_emas(ema_fast: int, ema_slow: int) -> list[dict[str, str]]:

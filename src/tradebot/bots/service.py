@@ -25,6 +25,7 @@ from tradebot.context import AppContext
 from tradebot.errors import Conflict, InvalidInput, NotFound, invalid
 from tradebot.events import notify
 from tradebot.models import BotConfig, BotState
+from tradebot.notifications import outbox
 from tradebot.paging import cut, decode_cursor
 
 # Changing these under an open position would orphan it.
@@ -169,12 +170,20 @@ def _halt(bot: BotConfig, reason: str) -> bool:
     return True
 
 
+async def _stopped(ctx: AppContext, session: AsyncSession, bot: BotConfig, reason: str) -> None:
+    """After `_halt`: the state event once committed, and the owner's chat told."""
+    notify.bot_changed(session, ctx.publisher, bot)
+    key = f"stopped:{bot.id}:{reason}:{datetime.now(UTC).isoformat()}"
+    text = outbox.stopped_text(outbox.bot_title(bot.id, bot.name), reason)
+    await outbox.enqueue(session, bot.user_id, "stopped", key, text)
+
+
 async def stop(ctx: AppContext, session: AsyncSession, user_id: int, bot_id: int) -> BotConfig:
     """Mark the bot inactive and stopped."""
     bot = await get(session, user_id, bot_id, lock=True)
     if _halt(bot, "stopped_by_user"):
         await session.flush()
-        notify.bot_changed(session, ctx.publisher, bot)
+        await _stopped(ctx, session, bot, "stopped_by_user")
     return bot
 
 
@@ -184,5 +193,5 @@ async def stop_all(ctx: AppContext, session: AsyncSession, user_id: int, reason:
     stopped = [b for b in bots if _halt(b, reason)]
     await session.flush()
     for bot in stopped:
-        notify.bot_changed(session, ctx.publisher, bot)
+        await _stopped(ctx, session, bot, reason)
     return len(stopped)

@@ -15,6 +15,7 @@ from tradebot.engine.cycle import CycleOutcome
 from tradebot.engine.exchanges import venue
 from tradebot.engine.schedule import fenced
 from tradebot.models import BotConfig, BotError, BotState, SimBalance, Trade
+from tradebot.notifications import outbox
 
 LEASE_CLEARED = {"lease_token": None, "lease_expires_at": None, "queued_until": None}
 
@@ -107,8 +108,13 @@ async def save_outcome(
             .execution_options(synchronize_session=False)
         )
     where = venue(bot.mode, bot.exchange)
+    title = outbox.bot_title(bot.id, bot.name)
     for t in outcome.trades:
         f = t.fill
+        text = outbox.trade_text(
+            title, bot.symbol, f.side.value, f.quantity, f.price, t.pnl, t.reason
+        )
+        await outbox.enqueue(session, bot.user_id, "trade", f"trade:{where}:{f.order_id}", text)
         session.add(
             Trade(
                 bot_config_id=bot.id,
@@ -128,6 +134,10 @@ async def save_outcome(
                 timestamp=f.timestamp,
             )
         )
+    if outcome.stop_reason and values.get("status") == "stopped":
+        key = f"stopped:{bot.id}:cycle:{values['cycle_count']}"
+        text = outbox.stopped_text(title, outcome.stop_reason)
+        await outbox.enqueue(session, bot.user_id, "stopped", key, text)
     if outcome.balances is not None and (outcome.trades or not bot.sim_balances):
         # Balances move only with fills (and are seeded on the first cycle).
         await save_balances(session, bot.id, outcome.balances)
@@ -186,12 +196,13 @@ ERRORS_KEPT = 200
 
 async def add_error(
     session: AsyncSession, bot_id: int, user_id: int, message: str, *, kind: str, attempt: int
-) -> None:
+) -> int:
     """Append to the bot's error history and drop what falls beyond ERRORS_KEPT (normally
-    one row: the trim reads ERRORS_KEPT index entries at most)."""
-    session.add(
-        BotError(bot_config_id=bot_id, user_id=user_id, message=message, kind=kind, attempt=attempt)
+    one row: the trim reads ERRORS_KEPT index entries at most); the new row's id."""
+    error = BotError(
+        bot_config_id=bot_id, user_id=user_id, message=message, kind=kind, attempt=attempt
     )
+    session.add(error)
     await session.flush()
     beyond = (
         select(BotError.id)
@@ -204,12 +215,21 @@ async def add_error(
         .where(BotError.id.in_(beyond.scalar_subquery()))
         .execution_options(synchronize_session=False)
     )
+    return error.id
 
 
 async def record_error(
-    session: AsyncSession, bot_id: int, user_id: int, token: str, message: str, *, attempt: int
+    session: AsyncSession,
+    bot_id: int,
+    user_id: int,
+    token: str,
+    message: str,
+    *,
+    attempt: int,
+    name: str = "",
 ) -> None:
-    """A permanent failure: the bot stops in status `error` with the reason shown."""
+    """A permanent failure: the bot stops in status `error` with the reason shown (and its
+    owner's chat is told)."""
     await _fenced_update(
         session,
         bot_id,
@@ -220,7 +240,9 @@ async def record_error(
         last_run_at=func.now(),
         **LEASE_CLEARED,
     )
-    await add_error(session, bot_id, user_id, message, kind="permanent", attempt=attempt)
+    error_id = await add_error(session, bot_id, user_id, message, kind="permanent", attempt=attempt)
+    text = outbox.stopped_text(outbox.bot_title(bot_id, name), "error", message)
+    await outbox.enqueue(session, user_id, "stopped", f"stopped:{bot_id}:error:{error_id}", text)
     await session.execute(
         update(BotConfig)
         .where(BotConfig.id == bot_id)
@@ -239,8 +261,10 @@ async def release_for_retry(
     attempt: int,
     count: bool,
     wait: float,
+    name: str = "",
 ) -> None:
-    """A temporary failure: give the lease back, due again after `wait`, count the attempt."""
+    """A temporary failure: give the lease back, due again after `wait`, count the attempt;
+    the first of a run of failures is told to the owner's chat."""
     values: dict[str, object] = {
         "last_error_message": message,
         "next_run_at": func.now() + func.make_interval(0, 0, 0, 0, 0, 0, wait),
@@ -249,4 +273,7 @@ async def release_for_retry(
     if count:
         values["retry_count"] = BotState.retry_count + 1
     await _fenced_update(session, bot_id, token, **values)
-    await add_error(session, bot_id, user_id, message, kind="temporary", attempt=attempt)
+    error_id = await add_error(session, bot_id, user_id, message, kind="temporary", attempt=attempt)
+    if attempt == 1:
+        text = outbox.error_text(outbox.bot_title(bot_id, name), message, attempt)
+        await outbox.enqueue(session, user_id, "error", f"error:{bot_id}:{error_id}", text)

@@ -377,7 +377,9 @@ async def _fail(
     try:
         async with ctx.sessions.begin() as session:
             if permanent:
-                await record_error(session, bot.id, bot.user_id, token, message, attempt=attempt)
+                await record_error(
+                    session, bot.id, bot.user_id, token, message, attempt=attempt, name=bot.name
+                )
             else:
                 await release_for_retry(
                     session,
@@ -388,6 +390,7 @@ async def _fail(
                     attempt=attempt,
                     count=not isinstance(exc, RateLimited),
                     wait=wait,
+                    name=bot.name,
                 )
     except Exception:
         log.exception("bot %s: could not record the failure; the lease expires by itself", bot.id)

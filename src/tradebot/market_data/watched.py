@@ -2,7 +2,7 @@
 
 `watched_symbols` is the one place the collector asks. Its database half is a tuple of
 queries, `DATABASE_SOURCES`, one per kind of user of market data: alarms (or anything else
-that wants its markets kept warm) add a query there, `async (session) -> Iterable[Watch]`.
+that wants its markets kept warm) have a query there, `async (session) -> Iterable[Watch]`.
 Its Redis half is `RecentMarkets`, the markets of the chat commands of the last hour.
 """
 
@@ -15,8 +15,9 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tradebot.charts.service import SOURCES
 from tradebot.engine.exchanges import market_id
-from tradebot.models import BotConfig
+from tradebot.models import Alarm, BotConfig
 
 RECENT_SECONDS = 3600.0
 RECENT_MAX = 200  # a cap on what chat users alone can make the collector fetch
@@ -61,8 +62,14 @@ async def active_bots(session: AsyncSession) -> list[Watch]:
     return [Watch(*row) for row in rows]
 
 
-# One query per kind of user of market data; alarms add theirs here.
-DATABASE_SOURCES: tuple[WatchQuery, ...] = (active_bots,)
+async def alarms(session: AsyncSession) -> list[Watch]:
+    """The market of every alarm: its price, and the candles of RSI and EMA alarms."""
+    rows = await session.execute(select(Alarm.source, Alarm.symbol, Alarm.timeframe).distinct())
+    return [Watch(SOURCES[source], "binance", symbol, tf) for source, symbol, tf in rows]
+
+
+# One query per kind of user of market data.
+DATABASE_SOURCES: tuple[WatchQuery, ...] = (active_bots, alarms)
 
 
 class RecentMarkets:

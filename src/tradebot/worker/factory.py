@@ -4,7 +4,8 @@ Late acks with re-delivery on worker loss, prefetch 1, JSON only, results ignore
 hard time limits per cycle. Bots are scheduled by the dispatcher (Beat, every second) and,
 with SCHEDULER_MODE=chain, by each cycle enqueueing the next; see `tradebot.worker.tasks`.
 Backtest jobs have their own queue (and limits), so bot cycles never wait behind them. The
-market-data collector (Beat, `tradebot.worker.market_tasks`) shares the dispatch queue.
+market-data collector, the alarm evaluator and the notification sender (Beat,
+`tradebot.worker.market_tasks`, `tradebot.worker.notify_tasks`) share the dispatch queue.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ BACKTEST_TASK = "tradebot.run_backtest"
 RECOVER_BACKTESTS_TASK = "tradebot.recover_backtests"
 RECOVER_EVERY = 30.0  # seconds between sweeps for backtests whose worker died
 COLLECT_TASK = "tradebot.collect_market_data"
+ALARMS_TASK = "tradebot.evaluate_alarms"
+NOTIFY_TASK = "tradebot.deliver_notifications"
+# The scheduled housekeeping that shares the dispatch queue (and its quiet log lines).
+QUIET_TASKS = (DISPATCH_TASK, COLLECT_TASK, ALARMS_TASK, NOTIFY_TASK)
 QUEUE_KINDS = ("cycles", "dispatch", "backtests")
 
 
@@ -29,7 +34,11 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery(
         "tradebot",
         broker=settings.broker_url,
-        include=["tradebot.worker.tasks", "tradebot.worker.market_tasks"],
+        include=[
+            "tradebot.worker.tasks",
+            "tradebot.worker.market_tasks",
+            "tradebot.worker.notify_tasks",
+        ],
     )
     app.conf.update(
         task_serializer="json",
@@ -68,11 +77,23 @@ def make_celery(settings: Settings) -> Celery:
                 "schedule": settings.market_collect_interval,
                 "options": {"expires": settings.market_collect_interval},
             },
+            "evaluate-alarms": {
+                "task": ALARMS_TASK,
+                "schedule": settings.alarm_check_interval,
+                "options": {"expires": settings.alarm_check_interval},
+            },
+            "deliver-notifications": {
+                "task": NOTIFY_TASK,
+                "schedule": settings.notify_interval,
+                "options": {"expires": max(1.0, settings.notify_interval * 2)},
+            },
         },
         task_routes={
             DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")},
             RECOVER_BACKTESTS_TASK: {"queue": queue_name(settings, "dispatch")},
             COLLECT_TASK: {"queue": queue_name(settings, "dispatch")},
+            ALARMS_TASK: {"queue": queue_name(settings, "dispatch")},
+            NOTIFY_TASK: {"queue": queue_name(settings, "dispatch")},
             BACKTEST_TASK: {"queue": queue_name(settings, "backtests")},
         },
         task_annotations={
