@@ -202,6 +202,14 @@ def telegram() -> None:
     asyncio.run(serve_polling(settings))
 
 
+@app.command("telegram-commands")
+def telegram_commands() -> None:
+    """Print the Telegram bot's commands as a Markdown table (from the handlers' metadata)."""
+    from tradebot.telegram.loader import command_table, load_registry
+
+    typer.echo(command_table(load_registry()))
+
+
 @app.command()
 def migrate(revision: str = "head") -> None:
     """Bring the database schema up to date."""

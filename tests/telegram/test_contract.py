@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -143,3 +144,11 @@ async def test_a_photo_is_uploaded_with_its_caption(bot_api: FakeBotApi) -> None
     reply = await bot_api.chat(1001).ask("/picture")
     assert reply.method == "sendPhoto" and reply.text == "a chart"
     assert reply.files["photo"] == PNG
+
+
+def test_the_readme_lists_the_commands_as_generated() -> None:
+    """The README's command table is `tradebot telegram-commands`' output, up to date."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start, end = "<!-- telegram-commands -->\n", "\n<!-- /telegram-commands -->"
+    listed = readme.split(start, 1)[1].split(end, 1)[0]
+    assert listed == loader.command_table(loader.load_registry())

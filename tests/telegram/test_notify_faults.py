@@ -80,3 +80,4 @@ async def test_worker_killed_mid_burst_loses_and_repeats_nothing(
             select(func.count()).select_from(Notification).where(Notification.sent_at.is_(None))
         )
     assert unsent == 0
+    assert TOKEN not in stack.logs()  # the workers' and Beat's logs never hold the token

@@ -235,3 +235,19 @@ def render_help(registry: Registry, *, group: bool) -> str:
     if group:
         lines.append("Account and trading commands work in a private chat with me.")
     return "\n".join(lines).strip()
+
+
+def command_table(registry: Registry) -> str:
+    """The commands as a Markdown table, by `/help` section (the README's list)."""
+    rows = ["| command | what it does | where |", "|---|---|---|"]
+    for section, specs in registry.sections(group=False):
+        for spec in specs:
+            if spec.account:
+                where = "linked private chat"
+            else:
+                where = "private chat" if spec.private_only else "any chat, groups too"
+            also = ", ".join(f"/{a}" for a in spec.aliases)
+            usage = spec.usage.replace("|", "\\|")
+            what = spec.description + (f" (also {also})" if also else "")
+            rows.append(f"| `{usage}` | {section}: {what} | {where} |")
+    return "\n".join(rows)

@@ -23,8 +23,11 @@ class ChatRateLimiter(AIORateLimiter):
         self, *, overall: float, per_chat: float, group_per_minute: float, max_retries: int
     ) -> None:
         super().__init__(
-            overall_max_rate=overall,
-            overall_time_period=1,
+            # Evenly spaced, never a burst: `overall` a second at any moment, not `overall`
+            # at once and then that rate (a burst drains Telegram's allowance, and the
+            # jitter of the requests that follow draws 429s).
+            overall_max_rate=1,
+            overall_time_period=1 / overall,
             group_max_rate=group_per_minute,
             group_time_period=60,
             max_retries=max_retries,
