@@ -1,5 +1,5 @@
 import { QueryClientProvider } from '@tanstack/react-query';
-import { render, screen, waitFor } from '@testing-library/react';
+import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { MemoryRouter } from 'react-router';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -62,6 +62,17 @@ describe('the app shell', () => {
     const heading = await screen.findByRole('heading', { level: 1, name: /BTC cross/ });
     await waitFor(() => expect(heading).toHaveFocus());
     expect(document.title).toBe('BTC cross · tradebot');
+  });
+
+  it('links to the settings page, after API keys', async () => {
+    renderApp('/', { 'GET /api/v1/telegram': { bot_username: 'tradebot_bot', link: null }, 'GET /api/v1/alarms': [] });
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    const links = within(nav).getAllByRole('link').map((l) => l.textContent);
+    expect(links.slice(links.indexOf('API keys'))).toEqual(['API keys', 'Settings']);
+    await userEvent.click(within(nav).getByRole('link', { name: 'Settings' }));
+    expect(await screen.findByRole('heading', { level: 1, name: 'Settings' })).toHaveFocus();
+    expect(document.title).toBe('Settings · tradebot');
+    expect(await screen.findByRole('button', { name: 'Get a link code' })).toBeInTheDocument();
   });
 
   it('offers a skip link to the content', async () => {

@@ -16,6 +16,7 @@ import { BotDetailPage } from './pages/BotDetailPage';
 import { BotCreatePage, BotEditPage } from './pages/BotEditPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { NotFoundPage } from './pages/NotFoundPage';
+import { SettingsPage } from './pages/SettingsPage';
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -76,6 +77,7 @@ export function AppRoutes() {
             <Route path="/bots/:id/edit" element={<BotTitled prefix="Edit "><BotEditPage /></BotTitled>} />
             <Route path="/api-keys" element={<Titled title="API keys"><ApiKeysPage /></Titled>} />
             <Route path="/backtests" element={<Titled title="Backtest"><BacktestPage /></Titled>} />
+            <Route path="/settings" element={<Titled title="Settings"><SettingsPage /></Titled>} />
             <Route path="*" element={<Titled title="Not found"><NotFoundPage /></Titled>} />
           </Route>
         </Route>

@@ -162,6 +162,19 @@ def test_a_users_journey(up: Up, browser: Any, artifacts: Path, axe_source: Path
     expect(page.get_by_test_id("backtest-history")).to_contain_text("done")
     shots.take("backtest")
 
+    # Settings: a link code for the Telegram bot, and an alarm from the form.
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Get a link code").click()
+    code = page.get_by_test_id("link-code")
+    expect(code).to_contain_text("/link ")
+    expect(page.get_by_test_id("link-code-expiry")).to_contain_text("Valid for")
+    form = page.get_by_role("form", name="Add an alarm")
+    form.get_by_label("Symbol").fill("btc")
+    form.get_by_label("Threshold").fill("150000")
+    form.get_by_role("button", name="Add alarm").click()
+    expect(page.get_by_test_id("alarms-table")).to_contain_text("BTC/USDT price > 150000")
+    shots.take("settings")
+
     # The API process dies; the supervisor starts another, and the dot comes back by itself.
     page.get_by_role("link", name="Dashboard").click()
     dot = page.get_by_test_id("live-dot")

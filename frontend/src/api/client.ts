@@ -24,6 +24,12 @@ export type Backtest = Schemas['BacktestOut'];
 export type BacktestDetail = Schemas['BacktestDetailOut'];
 export type BacktestResult = Schemas['ResultOut'];
 export type BacktestMetrics = Schemas['MetricsOut'];
+export type Telegram = Schemas['TelegramOut'];
+export type LinkedChat = Schemas['LinkedChatOut'];
+export type LinkCode = Schemas['LinkCodeOut'];
+export type NotificationSwitches = Schemas['NotificationSwitches'];
+export type Alarm = Schemas['AlarmOut'];
+export type AlarmCreate = Schemas['AlarmIn'];
 
 export const api = createClient<paths>({
   baseUrl: typeof window === 'undefined' ? '' : window.location.origin,

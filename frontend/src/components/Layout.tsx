@@ -25,6 +25,7 @@ export function Layout() {
           <NavLink to="/bots/new">New bot</NavLink>
           <NavLink to="/backtests">Backtest</NavLink>
           <NavLink to="/api-keys">API keys</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
         </nav>
         <div className="topbar__end">
           <LiveDot status={status} />

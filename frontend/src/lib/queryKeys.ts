@@ -15,4 +15,6 @@ export const keys = {
   botStats: (botId: number) => ['stats', 'bot', botId] as const,
   backtests: ['backtests'] as const,
   backtest: (id: number) => ['backtests', id] as const,
+  telegram: ['telegram'] as const,
+  alarms: ['alarms'] as const,
 };
