@@ -20,6 +20,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -29,11 +30,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.fakes.binance import FakeBinance
 from tests.stack import RunStack, selected_stack, start_stack
 from tradebot import migrate
 from tradebot.app import create_app
 from tradebot.config import Settings, finalize
 from tradebot.context import AppContext
+from tradebot.engine.context import EngineContext
 from tradebot.models import Base
 from tradebot.system import router as system_router
 
@@ -325,3 +328,36 @@ async def alice(client: httpx.AsyncClient) -> Api:
 @pytest.fixture
 async def bob(client: httpx.AsyncClient) -> Api:
     return await signup(client, "bob@example.com")
+
+
+# --- the engine: an in-process engine context on the test database, Redis and fake Binance
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBinance]:
+    with FakeBinance() as server:
+        server.set_price("BTCUSDT", "60000")
+        yield server
+
+
+def engine_settings(settings: Settings, tmp_path: Any, **extra: object) -> Settings:
+    """The app's settings (same database, Redis prefix and keys) with engine overrides."""
+    return make_settings(
+        str(settings.database_url),
+        str(settings.redis_url),
+        tmp_path,
+        ENCRYPTION_KEYS=settings.fernet_keys[0],
+        JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+        EXCHANGE_TIMEOUT=2,
+        TICKER_TTL_SECONDS=0.001,
+        **extra,
+    )
+
+
+@pytest.fixture
+async def engine(
+    ctx: AppContext, settings: Settings, fake: FakeBinance, tmp_path: Any
+) -> AsyncIterator[EngineContext]:
+    ectx = EngineContext.create(engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url))
+    yield ectx
+    await ectx.close()

@@ -1,33 +1,20 @@
-"""Fixtures: an engine context on the test database and Redis, its exchange the fake Binance."""
+"""Fixtures: the fake Binance without a set price (the suite's `engine` uses it), and one
+chart process for the run."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from tests.engine.conftest import engine_settings
 from tests.fakes.binance import FakeBinance
 from tradebot.analysis.offload import ChartWorkers
-from tradebot.config import Settings
-from tradebot.context import AppContext
-from tradebot.engine.context import EngineContext
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeBinance]:
     with FakeBinance() as server:
         yield server
-
-
-@pytest.fixture
-async def engine(
-    ctx: AppContext, settings: Settings, fake: FakeBinance, tmp_path: Any
-) -> AsyncIterator[EngineContext]:
-    ectx = EngineContext.create(engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url))
-    yield ectx
-    await ectx.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,15 @@ within a share of the weight budget that never starves the bots."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from tests.conftest import Api
-from tests.engine.conftest import engine_settings
 from tests.fakes.binance import FakeBinance
 from tradebot.config import Settings
-from tradebot.context import AppContext
 from tradebot.engine.context import EngineContext
 from tradebot.market_data.collector import collect, recent_markets
 from tradebot.market_data.watched import RecentMarkets, Watch, watched_symbols
@@ -24,15 +22,6 @@ from tradebot.worker.factory import COLLECT_TASK, make_celery, queue_name
 def fake() -> Iterator[FakeBinance]:
     with FakeBinance() as server:
         yield server
-
-
-@pytest.fixture
-async def engine(
-    ctx: AppContext, settings: Settings, fake: FakeBinance, tmp_path: Any
-) -> AsyncIterator[EngineContext]:
-    ectx = EngineContext.create(engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url))
-    yield ectx
-    await ectx.close()
 
 
 async def started_bot(api: Api, **fields: object) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from tests.conftest import LEAK_MARKERS
-from tests.engine.conftest import engine, fake
 from tests.fakes.telegram_api import FakeBotApi
 from tradebot.config import Settings
 from tradebot.context import AppContext
@@ -21,8 +20,6 @@ from tradebot.engine.context import EngineContext
 from tradebot.models import TelegramLink
 from tradebot.telegram.app import build_application, running
 from tradebot.telegram.registry import Registry
-
-__all__ = ["engine", "fake"]  # the engine's fixtures, for notifications from real cycles
 
 # The shape of a real token (`<bot id>:<35 characters>`); it must never reach a log.
 TOKEN = f"7{secrets.randbelow(10**9):09d}:AA{secrets.token_urlsafe(33)[:33]}"
