@@ -1,18 +1,39 @@
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from tests.conftest import make_settings
 from tradebot.app import create_app
 from tradebot.config import Settings
+from tradebot.context import AppContext
+from tradebot.system import health
 
 
-async def test_health_and_ready(client: httpx.AsyncClient) -> None:
+async def test_health_and_ready(client: httpx.AsyncClient, ctx: AppContext) -> None:
     r = await client.get("/health")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
-    r = await client.get("/ready")
+    r = await client.get("/ready", params={"scope": "api"})
     assert r.status_code == 200
-    assert r.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    checks = r.json()["checks"]
+    assert set(checks) == {"database", "redis", "broker"}
+    assert all(c["status"] == "ok" for c in checks.values())
+    assert checks["broker"]["detail"] == "ok, waiting: cycles 0, dispatch 0, backtests 0"
+    # No worker or Beat has run: the whole installation is not ready.
+    r = await client.get("/ready")
+    assert r.status_code == 503 and r.json()["status"] == "unavailable"
+    jobs = r.json()["checks"]
+    assert jobs["worker"] == {"status": "unavailable", "detail": "never seen", "age_seconds": None}
+    assert jobs["telegram"]["detail"] == "not configured" and jobs["telegram"]["status"] == "ok"
+    await health.beat(ctx.redis, ctx.keys, "worker")
+    await health.beat(ctx.redis, ctx.keys, "beat", time.time() - 600)
+    beat = (await client.get("/ready")).json()["checks"]["beat"]
+    assert beat["status"] == "unavailable" and beat["detail"].startswith("silent for 60")
+    await health.beat(ctx.redis, ctx.keys, "beat")
+    r = await client.get("/ready")
+    assert r.status_code == 200, r.json()
+    assert 0 <= r.json()["checks"]["worker"]["age_seconds"] < 5
 
 
 async def test_ready_reports_what_is_down(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -26,8 +47,8 @@ async def test_ready_reports_what_is_down(settings: Settings, tmp_path) -> None:
     assert r.status_code == 503
     body = r.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["redis"].startswith("unavailable")
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["redis"]["detail"].startswith("unavailable")
 
 
 async def test_health_is_rate_limited(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,9 @@ from tradebot.config import Settings, get_settings
 from tradebot.engine.context import EngineContext
 from tradebot.events.hub import EventHub
 from tradebot.events.router import router as status_router
+from tradebot.http_metrics import RequestMetrics
 from tradebot.stats.router import router as stats_router
+from tradebot.system.metrics_router import router as metrics_router
 from tradebot.system.router import router as system_router
 from tradebot.telegram.webhook import router as telegram_webhook_router
 from tradebot.telegram.webhook import webhook_application
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     errors.install(app)
+    app.add_middleware(RequestMetrics)
     openapi.install(app, API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
@@ -101,5 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     # Liveness and readiness also where probes and people look first (`/` stays free).
     app.include_router(system_router, include_in_schema=False)
+    app.include_router(metrics_router)
     mount_ui(app, settings.ui_dist_dir)
     return app

@@ -45,7 +45,7 @@ def _settings() -> Settings:
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    setup(settings.log_level)
+    setup(settings.log_level, "json" if settings.log_json else "console")
     return settings
 
 
@@ -173,10 +173,12 @@ def beat() -> None:
     settings = _settings()
     _require_urls(settings)
     from tradebot.logging_setup import demote_task_lines
+    from tradebot.worker import beat_heartbeat
     from tradebot.worker.celery_app import app as celery
     from tradebot.worker.factory import QUIET_TASKS
 
     demote_task_lines(*QUIET_TASKS)
+    beat_heartbeat.install(settings)
     celery.start(["beat", "--loglevel=INFO"])
 
 
@@ -218,6 +220,28 @@ def migrate(revision: str = "head") -> None:
 
     mig.upgrade(str(settings.database_url), revision)
     typer.echo(f"database at {revision}")
+
+
+@app.command()
+def doctor() -> None:
+    """Every part's state, versions, queue depths and the exchange budget; exit 1 when
+    something is wrong."""
+    settings = _require_urls(_settings(), attach=True)
+    from tradebot.system.doctor import diagnose, table
+
+    async def run() -> list[Any]:
+        from tradebot.engine.context import EngineContext
+
+        ctx = EngineContext.create(settings, role="doctor")
+        try:
+            return await diagnose(ctx)
+        finally:
+            await ctx.close()
+
+    rows = asyncio.run(run())
+    typer.echo(table(rows))
+    if not all(r.ok for r in rows):
+        raise typer.Exit(1)
 
 
 @app.command("deactivate-user")

@@ -142,11 +142,21 @@ class Settings(BaseSettings):
     notify_max_attempts: int = Field(8, alias="NOTIFY_MAX_ATTEMPTS", ge=1)
 
     @property
+    def log_json(self) -> bool:
+        """JSON log lines: asked for, or by default in production."""
+        return self.log_format == "json" or (self.log_format == "auto" and self.env == "production")
+
+    @property
     def lease_seconds(self) -> float:
         """A cycle's lease outlives its hard time limit, so only a dead cycle loses it."""
         return self.cycle_time_limit + self.lease_margin
 
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # JSON logs (one object a line, for a log shipper) or console lines; `auto`: JSON in
+    # production, console in dev.
+    log_format: Literal["auto", "json", "console"] = Field("auto", alias="LOG_FORMAT")
+    # With a token, GET /metrics needs `Authorization: Bearer <token>`.
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
 
     @field_validator("database_url")
     @classmethod
@@ -168,6 +178,7 @@ class Settings(BaseSettings):
         "telegram_bot_token",
         "telegram_webhook_url",
         "telegram_webhook_secret",
+        "metrics_token",
         mode="before",
     )
     @classmethod

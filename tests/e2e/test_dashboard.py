@@ -191,6 +191,11 @@ def test_a_users_journey(up: Up, browser: Any, artifacts: Path, axe_source: Path
     expect(page).to_have_url(re.compile(r"/login$"))
     context.close()
     shots.assert_accessible()
+    # Every process's log (API, workers, Beat; `up` gathers them) holds none of the secrets
+    # this journey typed in.
+    logs = up.logs()
+    for planted in ("e2e-api-key-0123456789abcd", "e2e-secret-key-never-shown", PASSWORD):
+        assert planted not in logs
 
 
 def test_other_users_bot_and_wrong_password(

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tradebot import metrics
 from tradebot.alarms import rules
 from tradebot.alarms.service import condition
 from tradebot.analysis.market import MarketReader
@@ -126,6 +127,8 @@ async def evaluate(ctx: EngineContext) -> EvaluateReport:
                 for alarm in group:
                     if await _check(session, alarm, readings[alarm.timeframe], now):
                         report.fired += 1
+    if report.fired:
+        metrics.ALARMS_FIRED.inc(report.fired)
     if report.fired or report.failures:
         log.info(
             "alarms: %d checked over %d markets, %d fired, %d markets unread",

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from tradebot import metrics
 from tradebot.context import AppContext
 from tradebot.errors import Conflict, TooManyRequests, Unauthorized
 from tradebot.events.publisher import EventPublisher
@@ -80,6 +81,7 @@ async def login(
     """A token for valid credentials; 401 otherwise, 429 after repeated failures."""
     wait = await _lockout(ctx, email, ip)
     if wait:
+        metrics.LOGIN_LOCKOUTS.inc()
         raise TooManyRequests(
             "too many failed logins; try again later", headers={"Retry-After": str(wait)}
         )
@@ -87,6 +89,7 @@ async def login(
     ok = await run_in_threadpool(verify_password, user.hashed_password if user else None, password)
     if not ok or user is None or not user.is_active:
         await _record_failure(ctx, email, ip)
+        metrics.LOGIN_FAILURES.inc()
         raise Unauthorized(INVALID_LOGIN)
     await ctx.redis.delete(ctx.keys.login_failures("email", _email_key(email)))
     return issue_token(ctx.settings, user.id)

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tradebot import metrics
 from tradebot.core.candles import Candles
 from tradebot.core.config import StrategyConfig
 from tradebot.core.fills import FillModel, client_order_id
@@ -150,15 +151,19 @@ class BotCycle:
             )
             self.state.orders_announced = seq
         try:
-            return await self.ex.create_market_order(
+            fill = await self.ex.create_market_order(
                 self.cfg.symbol,
                 side,
                 quantity=quantity,
                 client_order_id=cid,
                 check_existing=not simulated and self.state.retry_count > 0,
             )
+            metrics.ORDERS.labels("filled").inc()
+            return fill
         except ExchangeError as refused:
-            if not simulated and not isinstance(refused, TemporaryError):
+            temporary = isinstance(refused, TemporaryError)
+            metrics.ORDERS.labels("unknown" if temporary else "refused").inc()
+            if not simulated and not temporary:
                 # Refused outright (funds, filters, key): the order does not exist, so
                 # nothing is left pending for the next cycle (or the user) to resolve.
                 await self.announce(None, self.state.orders_announced)

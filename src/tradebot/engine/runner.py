@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from tradebot import metrics
 from tradebot.api_keys.service import decrypt, key_for_bot
 from tradebot.bots.balance import simulated_balances
 from tradebot.core.config import warmup_bars
@@ -47,6 +48,7 @@ from tradebot.exchange.errors import (
     TemporaryError,
 )
 from tradebot.exchange.port import ExchangePort
+from tradebot.logging_setup import bind
 from tradebot.models import BotConfig, BotState, Trade
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,17 @@ class BatchResult:
     retry: dict[int, float] = field(default_factory=dict)  # bot id -> seconds to wait
     failed: list[int] = field(default_factory=list)  # now in status error
     next_runs: dict[int, datetime] = field(default_factory=dict)
+
+
+def _count(result: BatchResult) -> None:
+    for outcome, ids in (
+        ("done", result.done),
+        ("skipped", result.skipped),
+        ("retried", result.retry),
+        ("failed", result.failed),
+    ):
+        if ids:
+            metrics.CYCLES.labels(outcome).inc(len(ids))
 
 
 def _is_permanent(exc: BaseException) -> bool:
@@ -117,9 +130,11 @@ async def run_batch(
         )
     result.skipped = [b for b in bot_ids if b not in claimed]
     if not claimed:
+        _count(result)
         return result
     try:
         await _run_claimed(ctx, claimed, token, result)
+        _count(result)
     except INTERRUPTED:
         # Give back the leases of the bots not yet done, so they are due again at once
         # instead of when their leases expire.
@@ -166,12 +181,13 @@ async def _run_claimed(
                     await _fail(ctx, bot, exc, token, result)
                 continue
             for bot in members:
-                hold = await _cycle_one(
-                    ctx, session, bot, view, claimed[bot.id], token, extras[bot.id], result
-                )
+                with bind(bot_id=bot.id, user_id=bot.user_id, cycle=token):
+                    hold = await _cycle_one(
+                        ctx, session, bot, view, claimed[bot.id], token, extras[bot.id], result
+                    )
                 if hold is not None:
                     holds.append(hold)
-        await _write_holds(ctx, session, holds, token, result)
+        await _write_holds(ctx, session, holds, token, result, claimed)
 
 
 Hold = tuple[BotConfig, CycleOutcome, datetime, datetime]
@@ -184,7 +200,12 @@ def _candles_needed(bots: Sequence[BotConfig]) -> int:
 
 
 async def _write_holds(
-    ctx: EngineContext, session: AsyncSession, holds: list[Hold], token: str, result: BatchResult
+    ctx: EngineContext,
+    session: AsyncSession,
+    holds: list[Hold],
+    token: str,
+    result: BatchResult,
+    due: dict[int, datetime],
 ) -> None:
     """The batch's quiet cycles in one statement, then their events."""
     if not holds:
@@ -207,7 +228,7 @@ async def _write_holds(
             continue
         result.done.append(bot.id)
         result.next_runs[bot.id] = following
-        _log_outcome(bot, outcome)
+        _committed(bot, outcome, due[bot.id], now)
         values = state_values(bot, outcome, now=now, next_run_at=following) | CYCLE_DONE
         await _apply_and_publish(ctx, bot, values, outcome)
 
@@ -293,7 +314,7 @@ async def _cycle_one(
         result.done.append(bot.id)
         if written["status"] == "running":
             result.next_runs[bot.id] = following
-        _log_outcome(bot, outcome)
+        _committed(bot, outcome, due_at, now)
     except LeaseLost:
         log.warning("bot %s: lease lost during the cycle; its writes were dropped", bot.id)
         result.skipped.append(bot.id)
@@ -349,7 +370,15 @@ async def _publish(
         log.warning("bot %s: state event not published", bot.id, exc_info=True)
 
 
-def _log_outcome(bot: BotConfig, outcome: CycleOutcome) -> None:
+def _committed(bot: BotConfig, outcome: CycleOutcome, due_at: datetime, started: datetime) -> None:
+    """A cycle's write committed: its log lines and its metrics."""
+    done = datetime.now(UTC)
+    metrics.CYCLE_SECONDS.observe((done - started).total_seconds())
+    metrics.CYCLE_LATENESS.observe(max(0.0, (done - due_at).total_seconds()))
+    for t in outcome.trades:
+        metrics.TRADES.labels(t.fill.side.value).inc()
+    if outcome.stop_reason:
+        metrics.AUTO_STOPS.labels(outcome.stop_reason).inc()
     for t in outcome.trades:
         log.info(
             "bot %s: %s %s %s at %s (%s)",

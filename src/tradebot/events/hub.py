@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from tradebot import metrics
 from tradebot.redis_client import Keys
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ class Subscriber:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.overflowed = True
+            dropped = self.queue.qsize() + 1
             while not self.queue.empty():
                 self.queue.get_nowait()
+            metrics.SSE_EVENTS.labels("dropped").inc(dropped)
         self.wake.set()
 
     def end(self, reason: str) -> None:

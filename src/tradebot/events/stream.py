@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sse_starlette.event import ServerSentEvent
 
+from tradebot import metrics
 from tradebot.context import AppContext
 from tradebot.events.hub import Event, EventHub, Subscriber
 from tradebot.events.publisher import STREAM_MAXLEN, EventPublisher
@@ -129,6 +130,7 @@ class StatusStream:
         return event.bot_id is not None and (self.bot_id is None or event.bot_id == self.bot_id)
 
     def _emit(self, event: Event) -> ServerSentEvent:
+        metrics.SSE_EVENTS.labels("delivered").inc()
         self.cursor = parse_id(event.id) or self.cursor
         return ServerSentEvent(data=event.data, event=event.kind, id=event.id)
 
@@ -175,10 +177,12 @@ class StatusStream:
 async def open_stream(stream: StatusStream) -> AsyncIterator[ServerSentEvent]:
     """Register with the hub for the connection's lifetime; unregister however it ends."""
     sub = stream.hub.add(stream.user_id, stream.claims.jti)
+    metrics.SSE_STREAMS.inc()
     try:
         async for event in stream.events(sub):
             yield event
     finally:
+        metrics.SSE_STREAMS.dec()
         stream.hub.remove(sub)
 
 

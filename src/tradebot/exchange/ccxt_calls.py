@@ -8,11 +8,13 @@ import decimal
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
 import ccxt.async_support as ccxt
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from tradebot import metrics
 from tradebot.exchange.errors import (
     ExchangeError,
     OrderStatusUnknown,
@@ -70,15 +72,26 @@ class CcxtCalls:
         try:
             # ccxt sets rounding and traps on the current decimal context; keep ours intact.
             with decimal.localcontext():
-                return await asyncio.wait_for(op(), self._timeout + 2.0)
+                result = await asyncio.wait_for(op(), self._timeout + 2.0)
+            metrics.EXCHANGE_REQUESTS.labels(self._endpoint(), "ok").inc()
+            return result
         except _CAUGHT as e:
             headers = getattr(e, "response_headers", None) or self._ex.last_response_headers
             err = translate(e, secrets=self._secrets, headers=headers)
-            if isinstance(err, RateLimited) and self._budget is not None:
-                await self._quietly(self._budget.ban(err.retry_after))
+            metrics.EXCHANGE_REQUESTS.labels(self._endpoint(), type(err).__name__).inc()
+            if isinstance(err, RateLimited):
+                code = "418" if isinstance(e, ccxt.DDoSProtection) and "418" in str(e) else "429"
+                metrics.EXCHANGE_LIMITED.labels(code).inc()
+                if self._budget is not None:
+                    await self._quietly(self._budget.ban(err.retry_after))
             raise err from e
         finally:
             await self._report_weight()
+
+    def _endpoint(self) -> str:
+        """The path of the request just made (`/api/v3/klines`): a bounded label."""
+        url = getattr(self._ex, "last_request_url", None)
+        return urlsplit(url).path or "unknown" if isinstance(url, str) and url else "unknown"
 
     async def _report_weight(self) -> None:
         weight, self._ex.tradebot_used_weight = self._ex.tradebot_used_weight, None

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from tradebot import metrics
 from tradebot.core.candles import Candles, timeframe_ms
 from tradebot.core.types import Ticker
 from tradebot.exchange.perpetuals import FundingRate, OpenInterest
@@ -257,10 +258,13 @@ class MarketData:
         ttl: Callable[[T], float],
     ) -> T:
         raw = await self._redis.get(key)
+        kind = key[len(self._prefix) + 1 :].split(":", 1)[0]
         if raw is not None:
             value = decode(raw)
             if value is not None and usable(value):
+                metrics.CACHE.labels(kind, "hit").inc()
                 return value
+        metrics.CACHE.labels(kind, "miss").inc()
         flight = (key, variant)
         while (pending := self._inflight.get(flight)) is not None:
             try:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
+from tradebot import metrics
 from tradebot.config import Settings
 from tradebot.exchange.capabilities import BINANCE_USDM
 from tradebot.exchange.ccxt_client import api_host, usdm_host
@@ -121,6 +122,8 @@ class WeightGovernor:
         while True:
             wait = await self.try_reserve(weight)
             if wait <= 0:
+                if waited:
+                    metrics.GOVERNOR_WAITS.observe(waited)
                 return
             # A little jitter so that waiting processes do not all return at the same instant.
             wait += random.uniform(0, min(0.05, self.window / 100))  # noqa: S311

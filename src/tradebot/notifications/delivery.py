@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from tradebot import metrics
 from tradebot.config import Settings
 from tradebot.db import sole_runner, transaction
 from tradebot.models import Notification, TelegramLink
@@ -134,6 +135,7 @@ class Sender:
 
     async def _done(self, note: Claimed, outcome: str, error: str | None = None) -> None:
         await self._finish(note, sent_at=func.now(), outcome=outcome, last_error=error)
+        metrics.NOTIFICATIONS.labels(outcome).inc()
 
     async def send_all(
         self, chat_id: int | None, notes: Sequence[Claimed], report: DeliveryReport
@@ -168,6 +170,7 @@ class Sender:
             return
         wait = timedelta(seconds=backoff(note.attempts))
         await self._finish(note, next_attempt_at=func.now() + wait, last_error=error)
+        metrics.NOTIFICATIONS.labels("retried").inc()
         report.retried += 1
         log.info("notification %d: will retry (%s)", note.id, error.split(":")[0])
 

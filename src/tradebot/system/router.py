@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from pydantic import BaseModel
-from sqlalchemy import text
+from pydantic import BaseModel, Field
 
 from tradebot.deps import ContextDep, client_ip
 from tradebot.errors import TooManyRequests, responses
+from tradebot.system import health as health_checks
 
 _limiter = MovingWindowRateLimiter(MemoryStorage())
-CHECK_TIMEOUT = 2.0
 
 
 def rate_limited(request: Request) -> None:
@@ -37,9 +35,17 @@ router = APIRouter(
 )
 
 
+class CheckOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    detail: str
+    age_seconds: float | None = Field(
+        None, description="seconds since the part's last heartbeat (worker, beat, telegram)"
+    )
+
+
 class ReadyOut(BaseModel):
     status: Literal["ok", "unavailable"]
-    checks: dict[str, str]
+    checks: dict[str, CheckOut]
 
 
 @router.get("/health")
@@ -51,26 +57,23 @@ async def health() -> dict[str, str]:
 @router.get(
     "/ready",
     response_model=ReadyOut,
-    responses={503: {"model": ReadyOut, "description": "The database or Redis is not answering"}},
+    responses={503: {"model": ReadyOut, "description": "A part is not answering or is silent"}},
 )
-async def ready(ctx: ContextDep) -> JSONResponse:
-    """Readiness: the database and Redis answer within two seconds."""
-
-    async def database() -> None:
-        async with ctx.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    async def redis() -> None:
-        await ctx.redis.ping()
-
-    checks: dict[str, Any] = {}
-    for name, probe in (("database", database), ("redis", redis)):
-        try:
-            await asyncio.wait_for(probe(), CHECK_TIMEOUT)
-            checks[name] = "ok"
-        except Exception as exc:  # any failure means not ready; say which kind
-            checks[name] = f"unavailable ({type(exc).__name__})"
-    ok = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503
-    )
+async def ready(
+    ctx: ContextDep,
+    scope: Annotated[
+        Literal["all", "api"],
+        Query(description="api: only what this API process needs (for a proxy's checks)"),
+    ] = "all",
+) -> JSONResponse:
+    """Readiness: the database, Redis and the broker answer; with `scope=all` also a worker,
+    Beat and (when it polls) the Telegram bot have shown they are alive lately."""
+    checks = await health_checks.service_checks(ctx)
+    if scope == "all":
+        checks += await health_checks.job_checks(ctx)
+    ok = all(c.ok for c in checks)
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "checks": {c.name: c.as_json() for c in checks},
+    }
+    return JSONResponse(body, 200 if ok else 503)

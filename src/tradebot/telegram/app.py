@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from tradebot.config import Settings
 from tradebot.engine.context import EngineContext
+from tradebot.system import health
 from tradebot.telegram.client import api_urls, guard_token_loggers, rate_limiter
 from tradebot.telegram.loader import Dispatcher, load_registry, publish_commands
 from tradebot.telegram.registry import Registry
@@ -93,6 +94,21 @@ async def serve_polling(settings: Settings) -> None:
     try:
         application = build_application(settings, resources)
         async with running(application, settings):
-            await stop.wait()
+            alive = asyncio.create_task(_heartbeats(application, resources))
+            try:
+                await stop.wait()
+            finally:
+                alive.cancel()
     finally:
         await resources.close()
+
+
+async def _heartbeats(application: Application, resources: EngineContext) -> None:  # type: ignore[type-arg]
+    """The polling bot's heartbeat, while its updater runs."""
+    while True:
+        if application.updater is not None and application.updater.running:
+            try:
+                await health.beat(resources.redis, resources.keys, "telegram")
+            except Exception as exc:
+                log.warning("telegram heartbeat not written (%s)", type(exc).__name__)
+        await asyncio.sleep(health.TELEGRAM_BEAT)

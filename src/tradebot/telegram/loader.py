@@ -28,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from tradebot import metrics
 from tradebot.db import transaction
 from tradebot.engine.context import EngineContext
 from tradebot.errors import DomainError
@@ -108,20 +109,24 @@ class Dispatcher:
                 spec=spec,
                 args=list(context.args or []),
             )
-            await self._guarded(c, f"/{spec.name}", lambda: self._run_command(spec, c))
+            outcome = await self._guarded(c, f"/{spec.name}", lambda: self._run_command(spec, c))
+            metrics.TELEGRAM_COMMANDS.labels(spec.name, outcome).inc()
 
         return callback
 
-    async def _run_command(self, spec: CommandSpec, c: CommandContext) -> None:
+    async def _run_command(self, spec: CommandSpec, c: CommandContext) -> str:
+        """Run the handler; the outcome: ok, usage (bad arguments) or not_allowed."""
         if not await self._admit(c, spec.name, account=spec.account, private=spec.private_only):
-            return
+            return "not_allowed"
         if not spec.accepts(len(c.args)):
             await c.usage()
-            return
+            return "usage"
         try:
             await spec.handler(c)
         except UsageError as exc:
             await c.usage(str(exc) or None)
+            return "usage"
+        return "ok"
 
     def _button_callback(self, spec: ButtonSpec) -> PtbCallback:
         async def callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -149,9 +154,11 @@ class Dispatcher:
 
         return callback
 
-    async def _run_button(self, spec: ButtonSpec, c: ButtonContext) -> None:
-        if await self._admit(c, spec.action, account=spec.account, private=False):
-            await spec.handler(c)
+    async def _run_button(self, spec: ButtonSpec, c: ButtonContext) -> str:
+        if not await self._admit(c, spec.action, account=spec.account, private=False):
+            return "not_allowed"
+        await spec.handler(c)
+        return "ok"
 
     async def _admit(self, c: ChatContext, name: str, *, account: bool, private: bool) -> bool:
         """Resolve the chat's account; refuse (with a reply saying why) what it may not use."""
@@ -164,12 +171,14 @@ class Dispatcher:
             return False
         return True
 
-    async def _guarded(self, c: ChatContext, what: str, run: Callable[[], Awaitable[None]]) -> None:
-        """Run a handler: a domain error becomes its sentence, anything else an apology."""
+    async def _guarded(self, c: ChatContext, what: str, run: Callable[[], Awaitable[str]]) -> str:
+        """Run a handler: a domain error becomes its sentence, anything else an apology;
+        the outcome (the handler's, `refused` or `failed`)."""
         try:
-            await run()
+            return await run()
         except DomainError as exc:
             await c.reply(exc.detail[:1].upper() + exc.detail[1:])
+            return "refused"
         except Exception:
             # Neither the message nor its arguments are logged: a link code is a credential.
             log.exception("telegram %s failed in chat %s", what, c.chat_id)
@@ -177,6 +186,7 @@ class Dispatcher:
                 await c.reply(APOLOGY)
             except Exception:
                 log.warning("telegram: could not send the apology to chat %s", c.chat_id)
+            return "failed"
 
     async def _unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Hint at /help for a command nobody declared, unless it was meant for another bot.

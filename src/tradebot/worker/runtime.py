@@ -22,7 +22,7 @@ def context() -> EngineContext:
     global _ctx
     if _ctx is None:
         settings = get_settings()
-        setup(settings.log_level)
+        setup(settings.log_level, "json" if settings.log_json else "console")
         _ctx = EngineContext.create(settings)
         # Modules and settings live as long as the process: spare them the collector's passes.
         gc.collect()

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -25,10 +26,12 @@ from celery.utils.time import get_exponential_backoff_interval
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 
+from tradebot import metrics
 from tradebot.backtests import jobs
 from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import BatchResult, run_batch
+from tradebot.system import health
 from tradebot.worker import runtime, watchdog  # noqa: F401 - registers its signal handlers
 from tradebot.worker.celery_app import app
 from tradebot.worker.dispatch_log import DispatchTally
@@ -42,6 +45,7 @@ BATCH_TASK = "tradebot.run_bot_batch"
 @worker_process_shutdown.connect
 def _close_process(**_: Any) -> None:
     runtime.shutdown()
+    metrics.process_exited(os.getpid())
 
 
 def _countdown(wait: float) -> float | None:
@@ -124,6 +128,9 @@ def _dispatch_tally(ctx: EngineContext) -> DispatchTally:
 async def _dispatch() -> int:
     ctx = runtime.context()
     s = ctx.settings
+    # The dispatcher runs every second when Beat and a worker are alive: its heartbeat.
+    await health.beat(ctx.redis, ctx.keys, "worker")
+    metrics.HEARTBEAT.labels("worker").set(time.time())
     grace = s.dispatch_grace if s.scheduler_mode == "chain" else 0.0
     async with ctx.sessions.begin() as session:
         due = await schedule.mark_due(session, grace=grace, queue_ttl=s.lease_seconds, limit=20_000)
