@@ -118,6 +118,7 @@ class Up:
     url: str
     database_url: str
     log: Path
+    env: dict[str, str]
 
     @property
     def api(self) -> str:
@@ -200,7 +201,7 @@ def up(
             env=env,
             cwd=tmp,
         )
-    stack = Up(proc, f"http://127.0.0.1:{port}", database_url, log)
+    stack = Up(proc, f"http://127.0.0.1:{port}", database_url, log, env)
     try:
 
         def started() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -175,6 +177,24 @@ def test_a_users_journey(up: Up, browser: Any, artifacts: Path, axe_source: Path
     expect(page.get_by_test_id("alarms-table")).to_contain_text("BTC/USDT price > 150000")
     shots.take("settings")
 
+    # Operations on this `up`: every process's metrics on /metrics, all parts ready.
+    families = _metrics(context.request.get(f"{up.url}/metrics").text())
+    assert families["tradebot_trades_total"] > 0 and families["tradebot_orders_total"] > 0
+    assert families["tradebot_cycles_total"] > 0 and families["tradebot_http_requests_total"] > 0
+    assert families["tradebot_cycle_lateness_seconds_count"] > 0
+    assert families["tradebot_sse_streams"] >= 1 and families["tradebot_bots"] >= 1
+    assert context.request.get(f"{up.api}/ready").status == 200
+    doctor = subprocess.run(
+        [sys.executable, "-m", "tradebot.cli", "doctor"],
+        env=up.env,
+        cwd=up.log.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
     # The API process dies; the supervisor starts another, and the dot comes back by itself.
     page.get_by_role("link", name="Dashboard").click()
     dot = page.get_by_test_id("live-dot")
@@ -238,3 +258,14 @@ def test_other_users_bot_and_wrong_password(
     shots.take("not-found")
     context.close()
     shots.assert_accessible()
+
+
+def _metrics(text: str) -> dict[str, float]:
+    """Each sample name's total over its labels, from the Prometheus text format."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + sample.value
+    return totals
