@@ -128,6 +128,25 @@ def uvicorn_options(settings: Settings, workers: int = 1) -> dict[str, Any]:
     }
 
 
+MetricsPortOpt = Annotated[
+    int,
+    typer.Option(
+        help="Serve this process's metrics (with PROMETHEUS_MULTIPROC_DIR: its children's "
+        "too) on this port at /metrics, for a host whose API does not share the directory; "
+        "0: off"
+    ),
+]
+
+
+def _serve_metrics(port: int) -> None:
+    if port:
+        from prometheus_client import start_http_server
+
+        from tradebot import metrics
+
+        start_http_server(port, registry=metrics.registry())
+
+
 @app.command()
 def worker(
     concurrency: int = 2,
@@ -139,10 +158,12 @@ def worker(
             "long backtests away from the bots' cycles)"
         ),
     ] = "cycles,dispatch,backtests",
+    metrics_port: MetricsPortOpt = 0,
 ) -> None:
     """Run a Celery worker alone."""
     settings = _settings()
     _require_urls(settings)
+    _serve_metrics(metrics_port)
     from tradebot.logging_setup import demote_task_lines
     from tradebot.worker.celery_app import app as celery
     from tradebot.worker.factory import QUEUE_KINDS, QUIET_TASKS, queue_name
@@ -183,7 +204,7 @@ def beat() -> None:
 
 
 @app.command()
-def telegram() -> None:
+def telegram(metrics_port: MetricsPortOpt = 0) -> None:
     """Run the Telegram bot alone, polling for updates (needs TELEGRAM_BOT_TOKEN)."""
     from tradebot.config import ConfigError
 
@@ -201,6 +222,7 @@ def telegram() -> None:
         raise typer.Exit(2)
     from tradebot.telegram.app import serve_polling
 
+    _serve_metrics(metrics_port)
     asyncio.run(serve_polling(settings))
 
 
