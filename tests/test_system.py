@@ -19,7 +19,9 @@ async def test_health_and_ready(client: httpx.AsyncClient, ctx: AppContext) -> N
     checks = r.json()["checks"]
     assert set(checks) == {"database", "redis", "broker"}
     assert all(c["status"] == "ok" for c in checks.values())
-    assert checks["broker"]["detail"] == "ok, waiting: cycles 0, dispatch 0, backtests 0"
+    assert checks["broker"]["detail"] == (
+        "ok, waiting: cycles 0, dispatch 0, background 0, backtests 0"
+    )
     # No worker or Beat has run: the whole installation is not ready.
     r = await client.get("/ready")
     assert r.status_code == 503 and r.json()["status"] == "unavailable"

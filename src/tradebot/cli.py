@@ -154,10 +154,11 @@ def worker(
     queues: Annotated[
         str,
         typer.Option(
-            help="Comma-separated: cycles, dispatch, backtests (a backtest-only worker keeps "
-            "long backtests away from the bots' cycles)"
+            help="Comma-separated: cycles, dispatch, background (collector, alarms, "
+            "notifications), backtests (a backtest-only worker keeps long backtests away from "
+            "the bots' cycles)"
         ),
-    ] = "cycles,dispatch,backtests",
+    ] = "cycles,dispatch,background,backtests",
     metrics_port: MetricsPortOpt = 0,
 ) -> None:
     """Run a Celery worker alone."""

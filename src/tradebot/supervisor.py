@@ -29,7 +29,7 @@ MAX_RESTARTS = 5  # within RESTART_WINDOW seconds, then `up` gives up
 RESTART_WINDOW = 60.0
 RUNNING_FILE = "running.json"  # the URLs of the embedded services while `up` runs
 API_START_TIMEOUT = 120.0
-QUEUES = "cycles,dispatch"  # the bots' worker; backtests have a worker of their own
+QUEUES = "cycles,dispatch"  # the bots' worker; backtests and background tasks have their own
 # A wildcard bind address is reached on the loopback address of its family.
 LOCAL_FOR_ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
@@ -84,6 +84,11 @@ class Stack:
             Child(
                 "backtest-worker",
                 [*cli, "worker", "--concurrency", "1", "--queues", "backtests"],
+            ),
+            # The collector, alarms and notifications: never in the way of the dispatcher.
+            Child(
+                "background-worker",
+                [*cli, "worker", "--concurrency", "1", "--queues", "background"],
             ),
             Child("beat", [*cli, "beat"]),
         ]

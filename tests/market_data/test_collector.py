@@ -105,5 +105,5 @@ def test_beat_runs_the_collector_on_the_dispatch_queue(settings: Settings) -> No
     assert entry["task"] == COLLECT_TASK
     assert entry["schedule"] == settings.market_collect_interval == 30
     assert entry["options"]["expires"] == settings.market_collect_interval
-    assert conf.task_routes[COLLECT_TASK] == {"queue": queue_name(settings, "dispatch")}
+    assert conf.task_routes[COLLECT_TASK] == {"queue": queue_name(settings, "background")}
     assert "tradebot.worker.market_tasks" in make_celery(settings).conf.include

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 IDLE_SECONDS = 8  # 16 dispatcher ticks at the stack's 0.5 s interval
 
 
-# A log line (not Celery's start-up banner, which lists the tasks): time, level, pid, logger.
-LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) ")
+# A log line (not Celery's start-up banner, which lists the tasks): time, [level], message.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z \[(?P<level>[a-z]+)\s*\] ")
 
 
 def _info_lines(stack: Stack, *words: str) -> list[str]:
@@ -30,7 +30,7 @@ def _info_lines(stack: Stack, *words: str) -> list[str]:
     found = []
     for line in stack.logs().splitlines():
         match = LOG_LINE.match(line)
-        if match and match["level"] != "DEBUG" and any(w in line for w in words):
+        if match and match["level"] != "debug" and any(w in line for w in words):
             found.append(line)
     return found
 

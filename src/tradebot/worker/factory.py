@@ -5,7 +5,8 @@ hard time limits per cycle. Bots are scheduled by the dispatcher (Beat, every se
 with SCHEDULER_MODE=chain, by each cycle enqueueing the next; see `tradebot.worker.tasks`.
 Backtest jobs have their own queue (and limits), so bot cycles never wait behind them. The
 market-data collector, the alarm evaluator and the notification sender (Beat,
-`tradebot.worker.market_tasks`, `tradebot.worker.notify_tasks`) share the dispatch queue.
+`tradebot.worker.market_tasks`, `tradebot.worker.notify_tasks`) share the background queue,
+so a slow collector run or a burst of notifications never holds up the dispatcher or a cycle.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ RECOVER_EVERY = 30.0  # seconds between sweeps for backtests whose worker died
 COLLECT_TASK = "tradebot.collect_market_data"
 ALARMS_TASK = "tradebot.evaluate_alarms"
 NOTIFY_TASK = "tradebot.deliver_notifications"
-# The scheduled housekeeping that shares the dispatch queue (and its quiet log lines).
+# The scheduled tasks whose every-few-seconds Celery lines are kept quiet.
 QUIET_TASKS = (DISPATCH_TASK, COLLECT_TASK, ALARMS_TASK, NOTIFY_TASK)
-QUEUE_KINDS = ("cycles", "dispatch", "backtests")
+QUEUE_KINDS = ("cycles", "dispatch", "background", "backtests")
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -91,9 +92,9 @@ def make_celery(settings: Settings) -> Celery:
         task_routes={
             DISPATCH_TASK: {"queue": queue_name(settings, "dispatch")},
             RECOVER_BACKTESTS_TASK: {"queue": queue_name(settings, "dispatch")},
-            COLLECT_TASK: {"queue": queue_name(settings, "dispatch")},
-            ALARMS_TASK: {"queue": queue_name(settings, "dispatch")},
-            NOTIFY_TASK: {"queue": queue_name(settings, "dispatch")},
+            COLLECT_TASK: {"queue": queue_name(settings, "background")},
+            ALARMS_TASK: {"queue": queue_name(settings, "background")},
+            NOTIFY_TASK: {"queue": queue_name(settings, "background")},
             BACKTEST_TASK: {"queue": queue_name(settings, "backtests")},
         },
         task_annotations={
