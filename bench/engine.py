@@ -2,9 +2,12 @@
 
 Prints cycles per second, scheduling lateness (cycle start minus due time) p50/p99/max,
 market-data requests per minute against the (fake) exchange, and worker memory at the start
-and the end. Figures are printed, never asserted.
+and the end. Figures are printed, never asserted. With `--backtests N`, N long backtest jobs
+are kept running during the window on a backtest worker of their own (as `tradebot up` and
+the compose file run them), to show what they cost the bots.
 
     .venv/bin/python bench/engine.py --bots 10000 --minutes 10
+    .venv/bin/python bench/engine.py --bots 10000 --minutes 3 --backtests 2
 """
 
 from __future__ import annotations
@@ -80,6 +83,47 @@ async def create_bots(dsn: str, bots: int, paper_share: float, interval: int) ->
         await conn.close()
 
 
+async def keep_backtests(env: dict[str, str], jobs: int, deadline: float) -> int:
+    """Keep `jobs` long backtests queued or running until `deadline`; how many finished."""
+    if jobs <= 0:
+        return 0
+    from tradebot.backtests import service
+    from tradebot.backtests.schemas import BacktestCreate
+    from tradebot.config import Settings, finalize
+    from tradebot.db import transaction
+    from tradebot.engine.context import EngineContext
+
+    aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
+    keys = {k: v for k, v in env.items() if k in aliases}
+    settings = finalize(Settings(_env_file=None, **keys))
+    ctx = EngineContext.create(settings)
+    body = BacktestCreate.model_validate(
+        {
+            "symbol": "BTC/USDT",
+            "timeframe": "1m",
+            "bars": 1_000_000,
+            "source": "demo",
+            "stop_loss_perc": "2",
+            "take_profit_perc": "4",
+            "position_size_perc": "10",
+        }
+    )
+    conn = await asyncpg.connect(env["DATABASE_URL"])
+    try:
+        while time.monotonic() < deadline:
+            active = await conn.fetchval(
+                "SELECT count(*) FROM backtests WHERE status IN ('queued', 'running')"
+            )
+            for _ in range(jobs - int(active)):
+                async with transaction(ctx.sessions) as session:
+                    await service.create(ctx, session, 1, body)
+            await asyncio.sleep(2)
+        return int(await conn.fetchval("SELECT count(*) FROM backtests WHERE status = 'done'"))
+    finally:
+        await conn.close()
+        await ctx.close()
+
+
 class Sampler:
     """Reads every bot's schedule periodically; a changed last_run_at is one cycle."""
 
@@ -127,6 +171,9 @@ async def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="worker processes")
     ap.add_argument("--concurrency", type=int, default=2, help="pool size per worker")
     ap.add_argument("--batch", type=int, default=100, help="CYCLE_BATCH_SIZE")
+    ap.add_argument(
+        "--backtests", type=int, default=0, help="long backtest jobs kept running meanwhile"
+    )
     args = ap.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -156,13 +203,37 @@ async def main() -> None:
             CYCLE_BATCH_SIZE=str(args.batch),
             LOG_LEVEL="WARNING",
             DB_POOL_SIZE="5",
+            BACKTEST_MAX_BARS="1000000",
+            BACKTEST_MAX_ACTIVE=str(max(2, args.backtests)),
         )
         cli = [sys.executable, "-m", "tradebot.cli"]
         log = (tmp / "processes.log").open("wb")
+        bot_queues = (
+            "cycles,dispatch,background"
+            if args.backtests
+            else "cycles,dispatch,background,backtests"
+        )
+        if args.backtests:
+            procs.append(
+                subprocess.Popen(
+                    [*cli, "worker", "--concurrency", "1", "--queues", "backtests"],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=tmp,
+                )
+            )
         for _ in range(args.workers):
             procs.append(
                 subprocess.Popen(
-                    [*cli, "worker", "--concurrency", str(args.concurrency)],
+                    [
+                        *cli,
+                        "worker",
+                        "--concurrency",
+                        str(args.concurrency),
+                        "--queues",
+                        bot_queues,
+                    ],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -190,10 +261,12 @@ async def main() -> None:
         started = time.monotonic()
         deadline = started + args.minutes * 60
         rss_series = []
+        load = asyncio.create_task(keep_backtests(env, args.backtests, deadline))
         while time.monotonic() < deadline:
             await asyncio.sleep(5)
             await sampler.sample(record=True)
             rss_series.append(rss_mb(procs[:-1]))
+        finished = await load
         elapsed = time.monotonic() - started
         minutes = elapsed / 60
         fake_after = {r: fake.count(r) for r in fake_before}
@@ -214,6 +287,11 @@ async def main() -> None:
             f"max {max(late) if late else float('nan'):.2f} s   "
             f"mean {statistics.fmean(late) if late else 0:.2f} s"
         )
+        if args.backtests:
+            print(
+                f"backtests       {args.backtests} kept running on their own worker: "
+                f"{finished} jobs of 1,000,000 candles finished in the window"
+            )
         for route, before in fake_before.items():
             per_min = (fake_after[route] - before) / minutes
             print(

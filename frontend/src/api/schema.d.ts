@@ -487,7 +487,8 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: the database and Redis answer within two seconds.
+         * @description Readiness: the database, Redis and the broker answer; with `scope=all` also a worker,
+         *     Beat and (when it polls) the Telegram bot have shown they are alive lately.
          */
         get: operations["ready_api_v1_ready_get"];
         put?: never;
@@ -1308,6 +1309,21 @@ export interface components {
             /** Timeframe */
             timeframe: string;
         };
+        /** CheckOut */
+        CheckOut: {
+            /**
+             * Age Seconds
+             * @description seconds since the part's last heartbeat (worker, beat, telegram)
+             */
+            age_seconds?: number | null;
+            /** Detail */
+            detail: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "unavailable";
+        };
         /** Credentials */
         Credentials: {
             /**
@@ -1637,7 +1653,7 @@ export interface components {
         ReadyOut: {
             /** Checks */
             checks: {
-                [key: string]: string;
+                [key: string]: components["schemas"]["CheckOut"];
             };
             /**
              * Status
@@ -3718,7 +3734,10 @@ export interface operations {
     };
     ready_api_v1_ready_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description api: only what this API process needs (for a proxy's checks) */
+                scope?: "all" | "api";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3732,6 +3751,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReadyOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests; `Retry-After` says when to try again */
@@ -3752,7 +3780,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The database or Redis is not answering */
+            /** @description A part is not answering or is silent */
             503: {
                 headers: {
                     [name: string]: unknown;
