@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import Api
 from tests.fakes.telegram_api import FakeBotApi
 from tests.telegram.conftest import TOKEN
 from tradebot.cli import app
 from tradebot.config import Settings
+from tradebot.db import transaction
 from tradebot.engine.context import EngineContext
 from tradebot.supervisor import Stack, telegram_status
+from tradebot.system import health
+from tradebot.telegram_links.service import issue_code
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:
@@ -53,7 +57,7 @@ def test_the_command_refuses_to_start_without_a_token(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 async def test_the_command_answers_until_terminated(
-    ctx: EngineContext, bot_api: FakeBotApi
+    ctx: EngineContext, bot_api: FakeBotApi, alice: Api
 ) -> None:
     s = ctx.settings
     assert s.jwt_secret and s.encryption_keys and s.database_url and s.redis_url
@@ -78,12 +82,18 @@ async def test_the_command_answers_until_terminated(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    async with transaction(ctx.sessions) as session:
+        code = (await issue_code(session, alice.user_id, 600)).code
     try:
         reply = await bot_api.chat(1001).ask("/help", timeout=30)
         assert "/help" in reply.text
+        assert (await bot_api.chat(1001).ask(f"/link {code}")).text.startswith("Linked")
+        # The polling bot's heartbeat, for /ready and tradebot doctor.
+        ages = await health.heartbeat_ages(ctx.redis, ctx.keys)
+        assert ages["telegram"] is not None and ages["telegram"] < 15
     finally:
         proc.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 0, output.decode()
-    assert TOKEN not in output.decode()
+    assert TOKEN not in output.decode() and code not in output.decode()
     assert "bot<bot-token>/getUpdates" in output.decode()
