@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
@@ -47,8 +49,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def create_bots(dsn: str, bots: int, paper_share: float, interval: int) -> None:
-    """Users of 100 bots each; bots due spread evenly over the first interval."""
+async def create_bots(
+    dsn: str, bots: int, paper_share: float, interval: int, seed: int = 1
+) -> None:
+    """Users of 100 bots each; bots due spread evenly over the first interval; each bot's
+    strategy drawn (seeded) from ranges, so bots of one market enter and leave at different
+    moments instead of all together."""
     conn = await asyncpg.connect(dsn)
     try:
         users = max(1, bots // 100)
@@ -59,15 +65,27 @@ async def create_bots(dsn: str, bots: int, paper_share: float, interval: int) ->
         now = datetime.now(UTC)
         rows = []
         paper = int(bots * paper_share)
+        draw = random.Random(seed)
         for i in range(bots):
             mode = "paper" if i < paper else "demo"
             symbols = PAPER_SYMBOLS if mode == "paper" else DEMO_SYMBOLS
-            rows.append((i % users + 1, f"bot{i}", symbols[i % len(symbols)], mode, interval))
+            fast = draw.randint(5, 12)
+            strategy = (
+                Decimal(draw.randint(10, 40)) / 10,  # stop loss 1-4 %
+                Decimal(draw.randint(15, 80)) / 10,  # take profit 1.5-8 %
+                fast,
+                draw.randint(fast + 5, 40),  # slow EMA
+                draw.randint(8, 20),  # RSI period
+                draw.randint(20, 40),  # oversold
+                draw.randint(60, 80),  # overbought
+            )
+            user, symbol = i % users + 1, symbols[i % len(symbols)]
+            rows.append((user, f"bot{i}", symbol, mode, *strategy, interval))
         await conn.executemany(
             "INSERT INTO bot_configs (user_id, name, symbol, timeframe, mode, is_active,"
             " stop_loss_perc, take_profit_perc, position_size_perc, ema_fast, ema_slow,"
             " rsi_period, rsi_oversold, rsi_overbought, check_interval_seconds, initial_capital)"
-            " VALUES ($1, $2, $3, '1m', $4, true, 2, 4, 10, 9, 21, 14, 30, 70, $5, 1000)",
+            " VALUES ($1, $2, $3, '1m', $4, true, $5, $6, 10, $7, $8, $9, $10, $11, $12, 1000)",
             rows,
         )
         await conn.execute(
@@ -124,6 +142,14 @@ async def keep_backtests(env: dict[str, str], jobs: int, deadline: float) -> int
         await ctx.close()
 
 
+async def _count(dsn: str, query: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval(query))
+    finally:
+        await conn.close()
+
+
 class Sampler:
     """Reads every bot's schedule periodically; a changed last_run_at is one cycle."""
 
@@ -133,6 +159,10 @@ class Sampler:
         self.last: dict[int, datetime | None] = {}
         self.lateness: list[float] = []
         self.cycles = 0
+        self.started_at = time.monotonic()
+        # (seconds into the window, lateness) of every cycle seen, for per-minute figures
+        self.timeline: list[tuple[float, float]] = []
+        self.never_ran = 0
 
     async def sample(self, record: bool) -> None:
         conn = await asyncpg.connect(self.dsn)
@@ -140,11 +170,15 @@ class Sampler:
             rows = await conn.fetch("SELECT id, last_run_at, next_run_at FROM bot_states")
         finally:
             await conn.close()
+        self.never_ran = sum(1 for r in rows if r["last_run_at"] is None)
+        at = time.monotonic() - self.started_at
         for r in rows:
             bot, last, following = r["id"], r["last_run_at"], r["next_run_at"]
             ran = last is not None and last != self.last.get(bot)
             if ran and record and bot in self.due:
-                self.lateness.append((last - self.due[bot]).total_seconds())
+                late = (last - self.due[bot]).total_seconds()
+                self.lateness.append(late)
+                self.timeline.append((at, late))
                 self.cycles += 1
             self.last[bot] = last
             if following is not None:
@@ -174,6 +208,8 @@ async def main() -> None:
     ap.add_argument(
         "--backtests", type=int, default=0, help="long backtest jobs kept running meanwhile"
     )
+    ap.add_argument("--warmup-max", type=float, default=600, help="longest warm-up, seconds")
+    ap.add_argument("--seed", type=int, default=1, help="seeds the bots' spread settings")
     args = ap.parse_args()
 
     run = uuid.uuid4().hex[:8]
@@ -186,7 +222,7 @@ async def main() -> None:
     try:
         await migrate.run_async(dsn.replace("postgresql://", "postgresql+asyncpg://"))
         t = time.perf_counter()
-        await create_bots(dsn, args.bots, args.paper_share, args.interval)
+        await create_bots(dsn, args.bots, args.paper_share, args.interval, args.seed)
         print(
             f"created {args.bots:,} bots ({args.paper_share:.0%} paper on {len(PAPER_SYMBOLS)} "
             f"symbols, the rest demo on {len(DEMO_SYMBOLS)}) in {time.perf_counter() - t:.1f} s"
@@ -247,18 +283,28 @@ async def main() -> None:
         await sampler.sample(record=False)
         await asyncio.sleep(8)
         rss_start = rss_mb(procs[:-1])
-        warmup = args.interval + 10  # first pass over every bot: markets load, caches fill
-        print(f"warming up for {warmup} s ...")
-        end_warm = time.monotonic() + warmup
-        while time.monotonic() < end_warm:
+        # Warm-up ends once every bot has completed its first cycle (its balance seeded, its
+        # market loaded), and at least one interval has passed; at most `--warmup-max` s.
+        print("warming up until every bot has completed a cycle ...")
+        warm_started = time.monotonic()
+        while True:
             await sampler.sample(record=False)
+            waited = time.monotonic() - warm_started
+            if sampler.never_ran == 0 and waited >= args.interval:
+                break
+            if waited > args.warmup_max:
+                print(f"warm-up cut off after {waited:.0f} s: {sampler.never_ran:,} never ran")
+                break
             await asyncio.sleep(5)
+        print(f"warm-up took {time.monotonic() - warm_started:.0f} s")
+        before_trades = await _count(dsn, "SELECT count(*) FROM trades")
         fake_before = {
             r: fake.count(r)
             for r in ("GET /api/v3/klines", "GET /api/v3/ticker/24hr", "GET /api/v3/ticker/price")
         }
         rss_warm = rss_mb(procs[:-1])
         started = time.monotonic()
+        sampler.started_at = started
         deadline = started + args.minutes * 60
         rss_series = []
         load = asyncio.create_task(keep_backtests(env, args.backtests, deadline))
@@ -287,6 +333,19 @@ async def main() -> None:
             f"max {max(late) if late else float('nan'):.2f} s   "
             f"mean {statistics.fmean(late) if late else 0:.2f} s"
         )
+        window_trades = await _count(dsn, "SELECT count(*) FROM trades") - before_trades
+        holding = await _count(dsn, "SELECT count(*) FROM bot_states WHERE in_position")
+        print(
+            f"trading         {window_trades:,} trades in the window; {holding:,} bots "
+            f"({holding / args.bots:.0%}) in position at the end"
+        )
+        for minute in range(max(1, int(elapsed // 60))):  # whole minutes only
+            lates = [x for t, x in sampler.timeline if minute * 60 <= t < (minute + 1) * 60]
+            if lates:
+                print(
+                    f"  minute {minute + 1:<3}    {len(lates) / 60:7.1f} cycles/s   "
+                    f"p50 {percentile(lates, 0.5):.2f} s   p99 {percentile(lates, 0.99):.2f} s"
+                )
         if args.backtests:
             print(
                 f"backtests       {args.backtests} kept running on their own worker: "
