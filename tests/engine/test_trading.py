@@ -173,3 +173,25 @@ async def test_a_position_carried_into_a_new_day_counts_from_its_value_then(
     cfg, st, _ = await _rows(ctx, bot_id)
     assert not cfg.is_active and st.stop_reason == "max_daily_loss_reached" and not st.in_position
     assert st.daily_pnl < 0
+
+
+async def test_a_batch_reads_every_open_positions_cost_at_once(
+    alice: Api, ctx: AppContext, engine: EngineContext, scripted: ScriptedSource
+) -> None:
+    from tradebot.engine.runner import _entry_costs, _load
+    from tradebot.models import Trade
+
+    ids = [await _start(alice, f"TST{c}/USDT", position_size_perc="50") for c in "DEF"]
+    await run_batch(engine, ids[:2])  # two enter; the third stays flat
+    async with ctx.sessions() as s:
+        costs = await _entry_costs(s, await _load(s, ids))
+        buys = {t.bot_config_id: t for t in (await s.execute(select(Trade))).scalars()}
+    assert set(costs) == set(ids[:2])
+    for bot_id in ids[:2]:
+        buy = buys[bot_id]
+        fee = (
+            buy.commission_amount * buy.price
+            if buy.commission_asset != "USDT"
+            else buy.commission_amount
+        )
+        assert costs[bot_id] == buy.quote_quantity_filled + fee

@@ -97,18 +97,25 @@ async def _load(session: AsyncSession, ids: Sequence[int]) -> list[BotConfig]:
     return list(rows.scalars().all())
 
 
-async def _entry_cost(session: AsyncSession, bot: BotConfig) -> Decimal | None:
-    """Quote spent on the open position (its BUY, fee included)."""
-    if not bot.state.in_position:
-        return None
-    buy = await session.scalar(
+async def _entry_costs(session: AsyncSession, bots: Sequence[BotConfig]) -> dict[int, Decimal]:
+    """Quote spent on each open position (its BUY, fee included): one query for the batch."""
+    holding = {b.id: b for b in bots if b.state.in_position}
+    if not holding:
+        return {}
+    rows = await session.execute(
         select(Trade)
-        .where(Trade.bot_config_id == bot.id, Trade.side == Side.BUY.value)
-        .order_by(Trade.timestamp.desc(), Trade.id.desc())
-        .limit(1)
+        .where(Trade.bot_config_id.in_(holding), Trade.side == Side.BUY.value)
+        .distinct(Trade.bot_config_id)  # PostgreSQL's DISTINCT ON: each bot's latest BUY
+        .order_by(Trade.bot_config_id, Trade.timestamp.desc(), Trade.id.desc())
     )
-    if buy is None:
-        return None
+    costs = {}
+    for buy in rows.scalars():
+        assert buy.bot_config_id is not None
+        costs[buy.bot_config_id] = _cost(holding[buy.bot_config_id], buy)
+    return costs
+
+
+def _cost(bot: BotConfig, buy: Trade) -> Decimal:
     fee = buy.commission_amount or Decimal(0)
     base, _, quote = bot.symbol.partition("/")
     if buy.commission_asset == base:
@@ -157,9 +164,10 @@ async def _run_claimed(
     broken: list[tuple[BotConfig, Exception]] = []
     async with ctx.sessions() as session:
         bots = await _load(session, list(claimed))
+        costs = await _entry_costs(session, bots)
         for b in bots:
             try:
-                extras[b.id] = await _prepare(ctx, session, b)
+                extras[b.id] = await _prepare(ctx, session, b, costs.get(b.id))
             except ValueError as undecryptable:  # a stored key no longer decrypts
                 refused = InvalidKey(f"the stored API key cannot be used: {undecryptable}")
                 broken.append((b, refused))
@@ -240,9 +248,11 @@ class _Prepared:
     balances: dict[str, Decimal] | None = None
 
 
-async def _prepare(ctx: EngineContext, session: AsyncSession, bot: BotConfig) -> _Prepared:
+async def _prepare(
+    ctx: EngineContext, session: AsyncSession, bot: BotConfig, entry_cost: Decimal | None
+) -> _Prepared:
     """Seed steps 1-2: the key (decrypted in memory only), balances, the open position's cost."""
-    prep = _Prepared(entry_cost=await _entry_cost(session, bot))
+    prep = _Prepared(entry_cost=entry_cost)
     if bot.mode in SIMULATED_MODES:
         prep.balances = simulated_balances(bot, bot.sim_balances, ctx.settings.sim_start_balance)
     else:
