@@ -269,3 +269,21 @@ async def signup_other(alice: Api) -> Api:
     from tests.conftest import signup
 
     return await signup(alice.client)
+
+
+async def test_a_live_bot_keeps_its_accounts_client_between_cycles(
+    ctx: AppContext,
+    engine: EngineContext,
+    fake: FakeBinance,
+    market: ScriptedSource,
+    live_bot: dict[str, Any],
+) -> None:
+    await run_batch(engine, [live_bot["id"]])  # enters: markets loaded, an order sent
+    loads = fake.count("GET /api/v3/exchangeInfo")
+    for _ in range(2):
+        await make_due(ctx, live_bot["id"])
+        assert (await run_batch(engine, [live_bot["id"]])).done == [live_bot["id"]]
+    # The same client (its session, its loaded markets) served the later cycles.
+    assert fake.count("GET /api/v3/exchangeInfo") == loads
+    assert len(engine.exchanges._accounts) == 1
+    assert len(fake.orders(live_bot["key"])) == 1

@@ -58,5 +58,5 @@ async def account(ctx: EngineContext, session: AsyncSession, user_id: int, bot_i
     except InvalidKey:
         raise Conflict("the exchange refused this bot's API key") from None
     finally:
-        await exchange.close()
+        await ctx.exchanges.close_retired()  # the account's client is kept for next time
     return Account(bot.id, bot.mode, False, {a: b.total for a, b in sorted(held.items())})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -18,6 +20,8 @@ from tradebot.exchange.port import ExchangePort, RequestBudget
 from tradebot.exchange.simulated import DemoSource, MarketSource, SimulatedExchange
 
 SIMULATED_MODES = ("paper", "demo")
+# Account clients kept per process (least recently used beyond this are closed).
+ACCOUNTS_KEPT = 256
 
 
 def market_id(mode: str, exchange: str) -> str:
@@ -51,6 +55,9 @@ class Exchanges:
         )
         self._public: dict[bool, CcxtAdapter] = {}
         self._perpetuals: CcxtPerpetuals | None = None
+        # (mode, digest of key and secret) -> the account's client, reused across cycles.
+        self._accounts: OrderedDict[tuple[str, str], CcxtAdapter] = OrderedDict()
+        self._retired: list[CcxtAdapter] = []
 
     def public(self, mode: str) -> MarketSource:
         """Where candles, tickers and market rules of a mode come from."""
@@ -87,8 +94,17 @@ class Exchanges:
         return SimulatedExchange(self.public(mode), balances, fills=self.fills, reference=reference)
 
     def account(self, mode: str, credentials: ExchangeCredentials) -> ExchangePort:
-        """A live or testnet account with the user's key (close it after the cycle)."""
-        return CcxtAdapter(
+        """A live or testnet account with the user's key: one client per key and process,
+        reused by its later cycles (its HTTP session and loaded markets with it), under the
+        same error translation and weight budget. A changed key or secret is another client;
+        the process closes them all when it ends."""
+        pair = f"{credentials.api_key}\0{credentials.secret_key}".encode()
+        found_key = (mode, hashlib.sha256(pair).hexdigest())
+        found = self._accounts.get(found_key)
+        if found is not None:
+            self._accounts.move_to_end(found_key)
+            return found
+        adapter = CcxtAdapter(
             api_key=credentials.api_key,
             secret=credentials.secret_key,
             sandbox=mode == "testnet",
@@ -96,8 +112,22 @@ class Exchanges:
             timeout=self.settings.exchange_timeout,
             budget=self.budgets.get(mode == "testnet"),
         )
+        self._accounts[found_key] = adapter
+        while len(self._accounts) > ACCOUNTS_KEPT:
+            self._retired.append(self._accounts.popitem(last=False)[1])
+        return adapter
+
+    async def close_retired(self) -> None:
+        """Close the account clients pushed out of the cache (after the cycle using one)."""
+        retired, self._retired = self._retired, []
+        for adapter in retired:
+            await adapter.close()
 
     async def close(self) -> None:
+        await self.close_retired()
+        for account in self._accounts.values():
+            await account.close()
+        self._accounts.clear()
         for adapter in self._public.values():
             await adapter.close()
         self._public.clear()

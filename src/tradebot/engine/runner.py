@@ -336,7 +336,7 @@ async def _cycle_one(
         return None
     finally:
         if prep.balances is None:
-            await exchange.close()
+            await ctx.exchanges.close_retired()  # the account's client is kept for next time
     await _apply_and_publish(ctx, bot, written, outcome)
     return None
 
