@@ -34,7 +34,7 @@ async def refresh(ctx: EngineContext) -> None:
             rows = await session.execute(
                 select(BotState.status, func.count()).group_by(BotState.status)
             )
-            counts = dict(rows.tuples().all())
+            counts: dict[str, int] = {status: n for status, n in rows.all()}
         for status in {*STATUSES, *counts}:
             metrics.BOTS.labels(status).set(counts.get(status, 0))
     except Exception as exc:
