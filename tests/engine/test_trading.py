@@ -195,3 +195,21 @@ async def test_a_batch_reads_every_open_positions_cost_at_once(
             else buy.commission_amount
         )
         assert costs[bot_id] == buy.quote_quantity_filled + fee
+
+
+async def test_strategy_settings_are_rebuilt_when_the_bot_is_edited(
+    alice: Api, ctx: AppContext
+) -> None:
+    from tradebot.engine.cycle import strategy_config
+    from tradebot.engine.runner import _load
+
+    bot_id = await _start(alice, "TSTG/USDT", position_size_perc="50")
+    async with ctx.sessions() as s:
+        [first] = await _load(s, [bot_id])
+    assert strategy_config(first) is strategy_config(first)  # kept between cycles
+    await alice.request("POST", f"/bots/{bot_id}/stop")
+    r = await alice.request("PATCH", f"/bots/{bot_id}", json={"ema_fast": 7})
+    assert r.status_code == 200, r.text
+    async with ctx.sessions() as s:
+        [edited] = await _load(s, [bot_id])
+    assert strategy_config(edited).ema_fast == 7 and strategy_config(first).ema_fast == 9
