@@ -442,3 +442,18 @@ async def test_backtest_events_reach_the_all_bots_stream_only(
         # the one-bot stream skips it and shows the bot's next change
         await _publish_state(ctx, user.user_id, bot["id"], status="running")
         assert (await _next(one_events)).event == "state"
+
+
+async def test_batched_states_publish_changes_only(ctx: AppContext) -> None:
+    publisher = _publisher(ctx)
+    same = {"bot_id": 1, "status": "running"}
+    await publisher.bot_states([(7, 1, same), (7, 2, {"bot_id": 2, "status": "running"})])
+    await publisher.bot_states([(7, 1, same), (7, 2, {"bot_id": 2, "status": "stopped"})])
+    stream = await ctx.redis.xrange(ctx.keys.events_stream(7))
+    sent = [json.loads(f["data"]) for _, f in stream]
+    assert [(e["bot_id"], e["status"]) for e in sent] == [
+        (1, "running"),
+        (2, "running"),
+        (2, "stopped"),
+    ]
+    assert (await publisher.last_states([1, 2]))[2]["status"] == "stopped"

@@ -66,6 +66,8 @@ class BatchResult:
     retry: dict[int, float] = field(default_factory=dict)  # bot id -> seconds to wait
     failed: list[int] = field(default_factory=list)  # now in status error
     next_runs: dict[int, datetime] = field(default_factory=dict)
+    # State events of the cycles written, published together once the batch is done.
+    events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
 
 
 def _count(result: BatchResult) -> None:
@@ -143,6 +145,7 @@ async def run_batch(
         await _run_claimed(ctx, claimed, token, result)
         _count(result)
     except INTERRUPTED:
+        await _publish_events(ctx, result)  # what was written before the interruption
         # Give back the leases of the bots not yet done, so they are due again at once
         # instead of when their leases expire.
         finished = {*result.done, *result.failed, *result.retry, *result.skipped}
@@ -154,6 +157,7 @@ async def run_batch(
         except Exception:
             log.exception("could not release the leases; they expire by themselves")
         raise
+    await _publish_events(ctx, result)
     return result
 
 
@@ -238,7 +242,7 @@ async def _write_holds(
         result.next_runs[bot.id] = following
         _committed(bot, outcome, due[bot.id], now)
         values = state_values(bot, outcome, now=now, next_run_at=following) | CYCLE_DONE
-        await _apply_and_publish(ctx, bot, values, outcome)
+        _apply(bot, values, outcome, result)
 
 
 @dataclass
@@ -337,20 +341,30 @@ async def _cycle_one(
     finally:
         if prep.balances is None:
             await ctx.exchanges.close_retired()  # the account's client is kept for next time
-    await _apply_and_publish(ctx, bot, written, outcome)
+    _apply(bot, written, outcome, result)
     return None
 
 
-async def _apply_and_publish(
-    ctx: EngineContext, bot: BotConfig, written: dict[str, object], outcome: CycleOutcome
+def _apply(
+    bot: BotConfig, written: dict[str, object], outcome: CycleOutcome, result: BatchResult
 ) -> None:
-    """Apply the committed values to the loaded rows, so the event needs no second read."""
+    """Apply the committed values to the loaded rows, so the event needs no second read, and
+    queue the event for the batch's one publishing round trip."""
     for key, value in written.items():
         if not key.startswith(("lease_", "queued_")):
             setattr(bot.state, key, value)
     if bot.state.status == "stopped":  # by this cycle, or by its owner while it ran
         bot.is_active = False
-    await _publish(ctx, bot, bot.state, outcome)
+    result.events.append((bot.user_id, bot.id, _event(bot, bot.state, outcome)))
+
+
+async def _publish_events(ctx: EngineContext, result: BatchResult) -> None:
+    """The batch's state events in one pipeline; a lost one is refreshed by the next."""
+    events, result.events = result.events, []
+    try:
+        await ctx.publisher.bot_states(events)
+    except Exception:  # the changes are committed
+        log.warning("%d state events not published", len(events), exc_info=True)
 
 
 async def _publish_change(ctx: EngineContext, bot: BotConfig) -> None:
@@ -363,16 +377,20 @@ async def _publish_change(ctx: EngineContext, bot: BotConfig) -> None:
         await _publish(ctx, config, fresh, None)
 
 
-async def _publish(
-    ctx: EngineContext, config: BotConfig, state: BotState, outcome: CycleOutcome | None
-) -> None:
-    """Publish the bot's state when anything a client shows has changed."""
-    after = state_event(
+def _event(config: BotConfig, state: BotState, outcome: CycleOutcome | None) -> dict[str, Any]:
+    return state_event(
         config,
         state,
         price=outcome.price if outcome else None,
         unrealized=outcome.unrealized_pnl if outcome else None,
     )
+
+
+async def _publish(
+    ctx: EngineContext, config: BotConfig, state: BotState, outcome: CycleOutcome | None
+) -> None:
+    """Publish the bot's state when anything a client shows has changed."""
+    after = _event(config, state, outcome)
     bot = config
     try:
         await ctx.publisher.bot_state(bot.user_id, bot.id, after)

@@ -8,6 +8,7 @@ publishes.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -39,19 +40,21 @@ class EventPublisher:
         self.keys = keys
         self._script = redis.register_script(_PUBLISH)
 
+    def _call(self, user_id: int, data: str, dedupe_key: str) -> tuple[list[str], list[Any]]:
+        """The script's keys and arguments for one event."""
+        keys = [
+            self.keys.last_event(dedupe_key or "none"),
+            self.keys.events_stream(user_id),
+            self.keys.events_channel(user_id),
+        ]
+        return keys, ["1" if dedupe_key else "0", data, STREAM_MAXLEN, LAST_EVENT_TTL, user_id]
+
     async def publish(
         self, user_id: int, event: dict[str, Any], *, dedupe_key: str = ""
     ) -> str | None:
         """The new event's id, or None when `dedupe_key`'s last event was the same."""
-        data = encode(event)
-        result = await self._script(
-            keys=[
-                self.keys.last_event(dedupe_key or "none"),
-                self.keys.events_stream(user_id),
-                self.keys.events_channel(user_id),
-            ],
-            args=["1" if dedupe_key else "0", data, STREAM_MAXLEN, LAST_EVENT_TTL, user_id],
-        )
+        keys, args = self._call(user_id, encode(event), dedupe_key)
+        result = await self._script(keys=keys, args=args)
         if result is None:
             return None
         return result.decode() if isinstance(result, bytes) else str(result)
@@ -59,6 +62,17 @@ class EventPublisher:
     async def bot_state(self, user_id: int, bot_id: int, state: dict[str, Any]) -> str | None:
         """Publish a bot's state event if it differs from the last one published."""
         return await self.publish(user_id, {"type": "state", **state}, dedupe_key=f"bot:{bot_id}")
+
+    async def bot_states(self, events: Sequence[tuple[int, int, dict[str, Any]]]) -> None:
+        """`bot_state` for many bots (user id, bot id, state) in one round trip."""
+        if not events:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for user_id, bot_id, state in events:
+                data = encode({"type": "state", **state})
+                keys, args = self._call(user_id, data, f"bot:{bot_id}")
+                await self._script(keys=keys, args=args, client=pipe)
+            await pipe.execute()
 
     async def last_states(self, bot_ids: list[int]) -> dict[int, dict[str, Any]]:
         """The last published state event of each bot that has one."""
