@@ -3,11 +3,13 @@ and the error history of failed cycles."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import case, cast, column, delete, func, select, update, values
+from sqlalchemy import ARRAY, TextualSelect, bindparam, case, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,7 +155,8 @@ async def save_holds(
     """Cycles that changed nothing but the bots' own state, written in one statement.
 
     Fenced like every other write: returns the ids whose lease was still this token's (and
-    that are still running).
+    that are still running). The statement is the same text whatever the batch's size (one
+    array per column, `unnest`ed), so it is compiled once and prepared once per connection.
     """
     if not rows:
         return set()
@@ -161,23 +164,47 @@ async def save_holds(
         {"id": bot.id, **state_values(bot, outcome, now=now, next_run_at=following)}
         for bot, outcome, now, following in rows
     ]
-    names = list(records[0])
+    names = tuple(records[0])
+    params: dict[str, object] = {n: [r[n] for r in records] for n in names}
+    params |= {f"done_{n}": v for n, v in CYCLE_DONE.items() if v is not None}
+    params["token"] = token
+    found = await session.execute(_holds_statement(names), params)
+    return set(found.scalars())
+
+
+@functools.cache
+def _holds_statement(names: tuple[str, ...]) -> TextualSelect:
+    """UPDATE ... FROM unnest(one typed array per column) for these columns, built once."""
     table = BotState.__table__
-    data = values(*(column(n, table.c[n].type) for n in names), name="v").data(
-        [tuple(r[n] for n in names) for r in records]
-    )
-    stmt = (
-        update(BotState)
-        # A bot stopped while its quiet cycle ran keeps the stop: nothing to write or publish.
-        .where(
-            BotState.id == data.c.id, BotState.lease_token == token, BotState.status == "running"
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    unknown = set(names) - set(table.c.keys())
+    assert not unknown, unknown  # our own column names only: nothing else reaches the SQL
+
+    def sql_type(name: str) -> str:
+        return str(table.c[name].type.compile(dialect=dialect))
+
+    arrays = ", ".join(f"CAST(:{n} AS {sql_type(n)}[])" for n in names)
+    sets = [f"{n} = v.{n}" for n in names if n != "id"]
+    # What every completed cycle clears (SQL NULL, never a JSON null) or resets.
+    sets += [f"{n} = NULL" if v is None else f"{n} = :done_{n}" for n, v in CYCLE_DONE.items()]
+    sets.append("last_updated_at = now()")
+    binds = [bindparam(n, type_=ARRAY(table.c[n].type)) for n in names]
+    binds += [
+        bindparam(f"done_{n}", type_=table.c[n].type)
+        for n, v in CYCLE_DONE.items()
+        if v is not None
+    ]
+    return (
+        text(
+            f"UPDATE bot_states AS s SET {', '.join(sets)}"  # noqa: S608 - column names only
+            f" FROM unnest({arrays}) AS v({', '.join(names)})"
+            # A bot stopped while its quiet cycle ran keeps the stop: nothing to write.
+            " WHERE s.id = v.id AND s.lease_token = :token AND s.status = 'running'"
+            " RETURNING s.id"
         )
-        # NULL-only columns of a VALUES list would be text: cast each to its column's type.
-        .values({n: cast(data.c[n], table.c[n].type) for n in names if n != "id"} | CYCLE_DONE)
-        .returning(BotState.id)
-        .execution_options(synchronize_session=False)
+        .bindparams(*binds)
+        .columns(id=table.c.id.type)
     )
-    return set((await session.execute(stmt)).scalars())
 
 
 async def save_balances(
