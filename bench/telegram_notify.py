@@ -16,12 +16,10 @@ import argparse
 import asyncio
 import logging
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import insert, select, text
 
@@ -30,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.fakes.telegram_api import FakeBotApi, FloodLimits
 
-from bench.common import REDIS, clean_up, create_database
+from bench.common import bench_settings, clean_up, create_database
 from tradebot import migrate
-from tradebot.config import Settings, finalize
+from tradebot.config import Settings
 from tradebot.context import AppContext
 from tradebot.db import transaction
 from tradebot.models import Notification, TelegramLink, User
@@ -100,18 +98,7 @@ async def main() -> None:
     try:
         await migrate.run_async(dsn.replace("postgresql://", "postgresql+asyncpg://"))
         async with FakeBotApi(TOKEN, flood=FloodLimits()) as api:
-            settings = finalize(
-                Settings(  # type: ignore[call-arg]
-                    _env_file=None,
-                    TRADEBOT_DATA_DIR=tempfile.mkdtemp(prefix="tradebot-bench-"),
-                    DATABASE_URL=dsn,
-                    REDIS_URL=REDIS,
-                    REDIS_KEY_PREFIX=prefix,
-                    JWT_SECRET="bench-" + "x" * 40,
-                    ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-                    LOG_LEVEL="WARNING",
-                )
-            ).model_copy(
+            settings = bench_settings(dsn, prefix).model_copy(
                 update={"telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": api.url}
             )
             ctx = AppContext.create(settings)

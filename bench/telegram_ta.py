@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,13 +29,13 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.binance import FakeBinance
 from tests.fakes.telegram_api import FakeBotApi
 
-from bench.common import REDIS, clean_up, create_database
+from bench.common import bench_settings, clean_up, create_database
 from tradebot import migrate
 from tradebot.analysis.chart import render_chart
 from tradebot.analysis.offload import ChartWorkers
 from tradebot.analysis.service import MarketService
 from tradebot.analysis.ta import analyse, default_strategy
-from tradebot.config import Settings, finalize
+from tradebot.config import Settings
 from tradebot.engine.context import EngineContext
 from tradebot.exchange.demo_market import DemoMarket
 from tradebot.market_data.collector import collect, recent_markets
@@ -169,19 +167,7 @@ async def main() -> None:
     ctx: EngineContext | None = None
     try:
         await migrate.run_async(dsn.replace("postgresql://", "postgresql+asyncpg://"))
-        settings = finalize(
-            Settings(  # type: ignore[call-arg]
-                _env_file=None,
-                TRADEBOT_DATA_DIR=tempfile.mkdtemp(prefix="tradebot-bench-"),
-                DATABASE_URL=dsn,
-                REDIS_URL=REDIS,
-                REDIS_KEY_PREFIX=prefix,
-                JWT_SECRET="bench-" + "x" * 40,
-                ENCRYPTION_KEYS=Fernet.generate_key().decode(),
-                BINANCE_BASE_URL=fake.url,
-                LOG_LEVEL="WARNING",
-            )
-        )
+        settings = bench_settings(dsn, prefix, BINANCE_BASE_URL=fake.url)
         ctx = EngineContext.create(settings)
         recent = recent_markets(ctx)
         for symbol in SYMBOLS:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot import metrics
 from tradebot.alarms import rules
-from tradebot.alarms.service import condition
+from tradebot.alarms.service import condition, periods
 from tradebot.analysis.market import MarketReader
 from tradebot.analysis.ta import default_strategy
 from tradebot.core.strategy import TradingStrategy
@@ -94,10 +94,9 @@ async def _check(
     alarm.last_side = side
     if not rules.fires(cond, before, side):
         return False
-    cfg = default_strategy()
     alarm.fired_count += 1
     alarm.last_fired_at = now
-    text = rules.fired_text(cond, reading, side, (cfg.ema_fast, cfg.ema_slow), cfg.rsi_period)
+    text = rules.fired_text(cond, reading, side, *periods())
     await enqueue(
         session, alarm.user_id, "alarm", f"alarm:{alarm.id}:{alarm.fired_count}", f"🔔 {text}"
     )

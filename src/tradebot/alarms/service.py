@@ -21,10 +21,15 @@ def condition(alarm: Alarm) -> rules.Condition:
     return rules.Condition(alarm.symbol, alarm.kind, alarm.threshold, alarm.timeframe)
 
 
+def periods() -> tuple[tuple[int, int], int]:
+    """The platform strategy's (fast, slow) EMA and RSI periods, which alarms watch."""
+    cfg = default_strategy()
+    return (cfg.ema_fast, cfg.ema_slow), cfg.rsi_period
+
+
 def describe(alarm: Alarm) -> str:
     """The condition in words, with the platform strategy's EMA and RSI periods."""
-    cfg = default_strategy()
-    return rules.describe(condition(alarm), (cfg.ema_fast, cfg.ema_slow), cfg.rsi_period)
+    return rules.describe(condition(alarm), *periods())
 
 
 def out(alarm: Alarm) -> AlarmOut:

@@ -37,13 +37,17 @@ async def beat(redis: Redis, keys: Keys, component: str, now: float | None = Non
     await redis.set(heartbeat_key(keys, component), f"{stamp:.3f}", ex=HEARTBEAT_TTL)
 
 
+async def heartbeats(redis: Redis, keys: Keys) -> dict[str, float | None]:
+    """When each component last showed it is alive (epoch seconds); None if not this hour."""
+    raw = await redis.mget([heartbeat_key(keys, c) for c in COMPONENTS])
+    return {c: (float(v) if v else None) for c, v in zip(COMPONENTS, raw, strict=True)}
+
+
 async def heartbeat_ages(redis: Redis, keys: Keys) -> dict[str, float | None]:
     """Seconds since each component's last heartbeat; None for one never seen (this hour)."""
-    raw = await redis.mget([heartbeat_key(keys, c) for c in COMPONENTS])
     now = time.time()
-    return {
-        c: (max(0.0, now - float(v)) if v else None) for c, v in zip(COMPONENTS, raw, strict=True)
-    }
+    found = await heartbeats(redis, keys)
+    return {c: (None if at is None else max(0.0, now - at)) for c, at in found.items()}
 
 
 def queue_depths_sync(settings: Any) -> dict[str, int]:

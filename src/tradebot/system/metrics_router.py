@@ -48,11 +48,9 @@ async def refresh(ctx: EngineContext) -> None:
         for name, governor in (("spot", ctx.governor), ("futures", ctx.futures_governor)):
             metrics.WEIGHT_USED.labels(name).set(await governor.used())
             metrics.WEIGHT_LIMIT.labels(name).set(governor.budget)
-        ages = await health.heartbeat_ages(ctx.redis, ctx.keys)
-        raw = await ctx.redis.mget([health.heartbeat_key(ctx.keys, c) for c in ages])
-        for component, value in zip(ages, raw, strict=True):
-            if value:
-                metrics.HEARTBEAT.labels(component).set(float(value))
+        for component, at in (await health.heartbeats(ctx.redis, ctx.keys)).items():
+            if at is not None:
+                metrics.HEARTBEAT.labels(component).set(at)
     except Exception as exc:
         log.warning("metrics: Redis figures not read (%s)", type(exc).__name__)
 
