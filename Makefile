@@ -26,7 +26,8 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP)
+## Everything the platform and its tests need: the virtualenv and the dashboard's npm packages.
+install: $(STAMP) $(UI_DEPS)
 
 ## Run the whole platform (embedded PostgreSQL + Redis unless DATABASE_URL/REDIS_URL are set).
 run: $(STAMP) ui
