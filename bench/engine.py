@@ -1,12 +1,16 @@
-"""Engine capacity: N demo/paper bots at a 60 s interval on real PostgreSQL, Redis and Celery.
+"""Engine capacity: N bots at a 60 s interval on real PostgreSQL, Redis and Celery.
 
-Prints cycles per second, scheduling lateness (cycle start minus due time) p50/p99/max,
-market-data requests per minute against the (fake) exchange, and worker memory at the start
-and the end. Figures are printed, never asserted. With `--backtests N`, N long backtest jobs
-are kept running during the window on a backtest worker of their own (as `tradebot up` and
-the compose file run them), to show what they cost the bots.
+The bots are spread over many markets (`--symbols` x `--timeframes`): demo bots on the
+in-process demo market, paper bots and a share of live bots (encrypted keys, signed orders)
+on the fake Binance, every bot's strategy drawn from seeded ranges so a steady share is in
+a position. Warm-up lasts until every bot has completed a first cycle. Then, per minute and
+in total: cycles per second, lateness when the cycle's write happened (the write
+transaction's time minus the due time) and when it started, trades and bots in position,
+exchange requests, worker memory, and the CPU each process took. Figures are printed, never
+asserted.
 
     .venv/bin/python bench/engine.py --bots 10000 --minutes 10
+    .venv/bin/python bench/engine.py --sweep 10000,30000,60000,100000 --minutes 5
     .venv/bin/python bench/engine.py --bots 10000 --minutes 3 --backtests 2
 """
 
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import platform
 import random
 import statistics
 import subprocess
@@ -22,6 +28,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -33,13 +40,13 @@ from cryptography.fernet import Fernet
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.binance import FakeBinance
+from tests.fakes.binance import DEFAULT_SYMBOLS, FakeBinance, SymbolSpec
 
 from bench.common import REDIS, clean_up, create_database
 from tradebot import migrate
+from tradebot.security import SecretBox
 
-DEMO_SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT", "ADA/USDT"]
-PAPER_SYMBOLS = ["BTC/USDT", "ETH/USDT"]
+LIVE_BOTS_PER_KEY = 10  # a live user's bots share the user's one key
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,26 +56,89 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def create_bots(
-    dsn: str, bots: int, paper_share: float, interval: int, seed: int = 1
-) -> None:
-    """Users of 100 bots each; bots due spread evenly over the first interval; each bot's
-    strategy drawn (seeded) from ranges, so bots of one market enter and leave at different
-    moments instead of all together."""
+def symbols(count: int) -> list[SymbolSpec]:
+    """`count` USDT markets with spread-out prices (the fake Binance lists them all)."""
+    draw = random.Random(7)
+    specs = []
+    for i in range(count):
+        price = Decimal(draw.choice(["0.5", "2", "15", "80", "300", "1200"]))
+        specs.append(
+            SymbolSpec(
+                f"C{i:03d}USDT",
+                f"C{i:03d}",
+                "USDT",
+                price,
+                Decimal("0.0001"),
+                Decimal("0.001"),
+                Decimal("0.001"),
+                Decimal("900000"),
+                Decimal("5"),
+            )
+        )
+    return specs
+
+
+@dataclass
+class Plan:
+    bots: int
+    interval: int
+    symbols: list[str]
+    timeframes: list[str]
+    paper_share: float
+    live_share: float
+    seed: int = 1
+
+    @property
+    def live(self) -> int:
+        return int(self.bots * self.live_share)
+
+    @property
+    def paper(self) -> int:
+        return int(self.bots * self.paper_share)
+
+    def describe(self) -> str:
+        demo = self.bots - self.live - self.paper
+        return (
+            f"{self.bots:,} bots: {demo:,} demo, {self.paper:,} paper, {self.live:,} live "
+            f"({len(self.symbols)} symbols x {len(self.timeframes)} timeframes "
+            f"{'/'.join(self.timeframes)}, {self.live // LIVE_BOTS_PER_KEY or 0:,} live keys)"
+        )
+
+
+async def create_bots(dsn: str, plan: Plan, box: SecretBox, fake: FakeBinance) -> None:
+    """Users of 100 bots each (live users: 10 bots on one key of theirs); bots due spread
+    evenly over the first interval; markets assigned round robin; each bot's strategy drawn
+    (seeded) from ranges, so bots of one market enter and leave at different moments."""
     conn = await asyncpg.connect(dsn)
     try:
-        users = max(1, bots // 100)
+        live_users = -(-plan.live // LIVE_BOTS_PER_KEY) if plan.live else 0
+        users = max(1, (plan.bots - plan.live) // 100) + live_users
         await conn.executemany(
             "INSERT INTO users (email, hashed_password) VALUES ($1, 'x')",
             [(f"bench{i}@example.com",) for i in range(users)],
         )
-        now = datetime.now(UTC)
+        keys = []
+        for u in range(live_users):
+            key, secret = f"benchkey{u:05d}" + "k" * 48, f"benchsecret{u:05d}" + "s" * 48
+            fake.add_account(key, secret, {"USDT": "1000000"})
+            keys.append(
+                (users - live_users + u + 1, box.encrypt(key), box.encrypt(secret), key[-4:])
+            )
+        await conn.executemany(
+            "INSERT INTO api_keys (user_id, encrypted_api_key, encrypted_secret_key,"
+            " api_key_last4, is_valid) VALUES ($1, $2, $3, $4, true)",
+            keys,
+        )
         rows = []
-        paper = int(bots * paper_share)
-        draw = random.Random(seed)
-        for i in range(bots):
-            mode = "paper" if i < paper else "demo"
-            symbols = PAPER_SYMBOLS if mode == "paper" else DEMO_SYMBOLS
+        draw = random.Random(plan.seed)
+        markets = [(s, tf) for s in plan.symbols for tf in plan.timeframes]
+        for i in range(plan.bots):
+            if i < plan.live:
+                mode, user = "live", users - live_users + i // LIVE_BOTS_PER_KEY + 1
+            else:
+                mode = "paper" if i < plan.live + plan.paper else "demo"
+                user = (i - plan.live) % (users - live_users) + 1
+            symbol, timeframe = markets[draw.randrange(len(markets))]
             fast = draw.randint(5, 12)
             strategy = (
                 Decimal(draw.randint(10, 40)) / 10,  # stop loss 1-4 %
@@ -79,13 +149,12 @@ async def create_bots(
                 draw.randint(20, 40),  # oversold
                 draw.randint(60, 80),  # overbought
             )
-            user, symbol = i % users + 1, symbols[i % len(symbols)]
-            rows.append((user, f"bot{i}", symbol, mode, *strategy, interval))
+            rows.append((user, f"bot{i}", symbol, timeframe, mode, *strategy, plan.interval))
         await conn.executemany(
             "INSERT INTO bot_configs (user_id, name, symbol, timeframe, mode, is_active,"
             " stop_loss_perc, take_profit_perc, position_size_perc, ema_fast, ema_slow,"
             " rsi_period, rsi_oversold, rsi_overbought, check_interval_seconds, initial_capital)"
-            " VALUES ($1, $2, $3, '1m', $4, true, $5, $6, 10, $7, $8, $9, $10, $11, $12, 1000)",
+            " VALUES ($1, $2, $3, $4, $5, true, $6, $7, 10, $8, $9, $10, $11, $12, $13, 1000)",
             rows,
         )
         await conn.execute(
@@ -93,9 +162,9 @@ async def create_bots(
             " SELECT id, 'running',"
             " $1::timestamptz + (id % $2) * ($3::float8 / $2) * interval '1 second'"
             " FROM bot_configs",
-            now + timedelta(seconds=5),
-            bots,
-            float(interval),
+            datetime.now(UTC) + timedelta(seconds=5),
+            plan.bots,
+            float(plan.interval),
         )
     finally:
         await conn.close()
@@ -113,7 +182,7 @@ async def keep_backtests(env: dict[str, str], jobs: int, deadline: float) -> int
 
     aliases = {f.alias for f in Settings.model_fields.values() if f.alias}
     keys = {k: v for k, v in env.items() if k in aliases}
-    settings = finalize(Settings(_env_file=None, **keys))
+    settings = finalize(Settings(_env_file=None, **keys))  # type: ignore[arg-type]
     ctx = EngineContext.create(settings)
     body = BacktestCreate.model_validate(
         {
@@ -142,6 +211,32 @@ async def keep_backtests(env: dict[str, str], jobs: int, deadline: float) -> int
         await ctx.close()
 
 
+async def autovacuum_on(dsn: str) -> bool:
+    return await _fetch(dsn, "SHOW autovacuum") == "on"
+
+
+async def vacuum_now_and_then(dsn: str, every: float = 60) -> None:
+    """What autovacuum does for a table updated thousands of times a second, for a server
+    that has it off (CI servers do): dead row versions reclaimed and statistics kept fresh,
+    without which the planner's estimates go stale and every index bloats."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        while True:
+            await asyncio.sleep(every)
+            for table in ("bot_states", "sim_balances", "bot_configs"):
+                await conn.execute(f"VACUUM (ANALYZE) {table}")
+    finally:
+        await conn.close()
+
+
+async def _fetch(dsn: str, query: str) -> object:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval(query)
+    finally:
+        await conn.close()
+
+
 async def _count(dsn: str, query: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
@@ -151,82 +246,171 @@ async def _count(dsn: str, query: str) -> int:
 
 
 class Sampler:
-    """Reads every bot's schedule periodically; a changed last_run_at is one cycle."""
+    """Reads the bots' schedules every few seconds; a changed last_run_at is one cycle.
+
+    Its lateness is the cycle's write (the transaction that wrote the cycle: its
+    last_updated_at) minus the time the bot was due; the lateness at the cycle's start
+    (last_run_at) is kept beside it. Only rows changed since the last read are fetched.
+    """
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
+        self.conn: asyncpg.Connection | None = None
         self.due: dict[int, datetime] = {}
         self.last: dict[int, datetime | None] = {}
-        self.lateness: list[float] = []
-        self.cycles = 0
+        self.since: datetime | None = None
         self.started_at = time.monotonic()
-        # (seconds into the window, lateness) of every cycle seen, for per-minute figures
-        self.timeline: list[tuple[float, float]] = []
-        self.never_ran = 0
+        # (seconds into the window, lateness at the write, lateness at the start)
+        self.timeline: list[tuple[float, float, float]] = []
 
     async def sample(self, record: bool) -> None:
-        conn = await asyncpg.connect(self.dsn)
-        try:
-            rows = await conn.fetch("SELECT id, last_run_at, next_run_at FROM bot_states")
-        finally:
-            await conn.close()
-        self.never_ran = sum(1 for r in rows if r["last_run_at"] is None)
+        if self.conn is None:
+            self.conn = await asyncpg.connect(self.dsn)
+        query = (
+            "SELECT now() AS read_at, id, last_run_at, next_run_at, last_updated_at FROM bot_states"
+        )
+        if self.since is None:
+            rows = await self.conn.fetch(query)
+        else:
+            # A write transaction begun before the last read may commit after it: read again
+            # what changed shortly before (a cycle seen twice counts once).
+            rows = await self.conn.fetch(query + " WHERE last_updated_at > $1", self.since)
+        if rows:
+            self.since = rows[0]["read_at"] - timedelta(seconds=15)
         at = time.monotonic() - self.started_at
         for r in rows:
             bot, last, following = r["id"], r["last_run_at"], r["next_run_at"]
             ran = last is not None and last != self.last.get(bot)
             if ran and record and bot in self.due:
-                late = (last - self.due[bot]).total_seconds()
-                self.lateness.append(late)
-                self.timeline.append((at, late))
-                self.cycles += 1
+                due = self.due[bot]
+                self.timeline.append(
+                    (at, (r["last_updated_at"] - due).total_seconds(), (last - due).total_seconds())
+                )
             self.last[bot] = last
             if following is not None:
                 self.due[bot] = following
 
+    async def never_ran(self) -> int:
+        assert self.conn is not None
+        return int(
+            await self.conn.fetchval("SELECT count(*) FROM bot_states WHERE last_run_at IS NULL")
+        )
 
-def rss_mb(procs: list[subprocess.Popen[bytes]]) -> float:
-    total = 0
+    async def close(self) -> None:
+        if self.conn is not None:
+            await self.conn.close()
+
+
+def tree(procs: list[subprocess.Popen[bytes]]) -> list[psutil.Process]:
+    found = []
     for p in procs:
         try:
             proc = psutil.Process(p.pid)
-            total += proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True))
+            found += [proc, *proc.children(True)]
         except psutil.NoSuchProcess:
             pass
+    return found
+
+
+def rss_mb(procs: list[subprocess.Popen[bytes]]) -> float:
+    total = 0
+    for proc in tree(procs):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
     return total / 2**20
 
 
-async def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--bots", type=int, default=10_000)
-    ap.add_argument("--minutes", type=float, default=10)
-    ap.add_argument("--interval", type=int, default=60)
-    ap.add_argument("--paper-share", type=float, default=0.5, help="share of paper bots")
-    ap.add_argument("--workers", type=int, default=1, help="worker processes")
-    ap.add_argument("--concurrency", type=int, default=2, help="pool size per worker")
-    ap.add_argument("--batch", type=int, default=100, help="CYCLE_BATCH_SIZE")
-    ap.add_argument(
-        "--backtests", type=int, default=0, help="long backtest jobs kept running meanwhile"
-    )
-    ap.add_argument("--warmup-max", type=float, default=600, help="longest warm-up, seconds")
-    ap.add_argument("--seed", type=int, default=1, help="seeds the bots' spread settings")
-    args = ap.parse_args()
+class CpuMeter:
+    """CPU seconds taken by process groups (and by PostgreSQL and Redis servers) in a window."""
 
-    run = uuid.uuid4().hex[:8]
-    name = f"tradebot_bench_{run}"
+    GROUPS = ("worker", "beat", "postgres", "redis", "bench")
+
+    def __init__(
+        self, workers: list[subprocess.Popen[bytes]], beat: subprocess.Popen[bytes]
+    ) -> None:
+        self.workers, self.beat = workers, beat
+        self.start = self.read()
+        self.started = time.monotonic()
+
+    def read(self) -> dict[str, float]:
+        seconds = dict.fromkeys(self.GROUPS, 0.0)
+        groups = [("worker", tree(self.workers)), ("beat", tree([self.beat]))]
+        servers = []
+        for proc in psutil.process_iter(["name"]):
+            name = proc.info["name"] or ""
+            if name.startswith("postgres"):
+                servers.append(("postgres", proc))
+            elif name.startswith("redis-server"):
+                servers.append(("redis", proc))
+        groups.append(("bench", [psutil.Process()]))
+        for group, procs in [*groups, *[(g, [p]) for g, p in servers]]:
+            for proc in procs:
+                try:
+                    t = proc.cpu_times()
+                    seconds[group] += t.user + t.system
+                except psutil.NoSuchProcess:
+                    pass
+        return seconds
+
+    def shares(self) -> dict[str, float]:
+        """Cores used by each group since the start (1.0 = one core all the time)."""
+        now, elapsed = self.read(), time.monotonic() - self.started
+        return {g: max(0.0, now[g] - self.start[g]) / elapsed for g in self.GROUPS}
+
+
+@dataclass
+class Figures:
+    bots: int
+    needed: float
+    rate: float
+    p50: float
+    p99: float
+    worst_minute_p99: float
+    max: float
+    start_p99: float
+    trades: int
+    in_position: int
+    rss_warm: float
+    rss_end: float
+    rss_quarters: tuple[float, float]
+    cores: dict[str, float]
+    load: str
+    warmup: float
+    minutes: list[tuple[int, float, float, float]] = field(default_factory=list)
+
+
+async def run(args: argparse.Namespace, bots: int) -> Figures:
+    plan = Plan(
+        bots,
+        args.interval,
+        [s.symbol[:-4] + "/USDT" for s in symbols(args.symbols)],
+        args.timeframes.split(","),
+        args.paper_share,
+        args.live_share,
+        args.seed,
+    )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    run_id = uuid.uuid4().hex[:8]
+    name = f"tradebot_bench_{run_id}"
     dsn = await create_database(name)
-    prefix = f"bench-{run}:"
-    fake = FakeBinance(weight_limit=1_000_000).start()
+    prefix = f"bench-{run_id}:"
+    fake = FakeBinance(
+        weight_limit=1_000_000, symbols=(*DEFAULT_SYMBOLS, *symbols(args.symbols))
+    ).start()
     procs: list[subprocess.Popen[bytes]] = []
     tmp = Path(tempfile.mkdtemp(prefix="tradebot-bench-"))
+    encryption = Fernet.generate_key().decode()
+    sampler = Sampler(dsn)
+    vacuum: asyncio.Task[None] | None = None
     try:
         await migrate.run_async(dsn.replace("postgresql://", "postgresql+asyncpg://"))
         t = time.perf_counter()
-        await create_bots(dsn, args.bots, args.paper_share, args.interval, args.seed)
-        print(
-            f"created {args.bots:,} bots ({args.paper_share:.0%} paper on {len(PAPER_SYMBOLS)} "
-            f"symbols, the rest demo on {len(DEMO_SYMBOLS)}) in {time.perf_counter() - t:.1f} s"
-        )
+        await create_bots(dsn, plan, SecretBox([encryption]), fake)
+        await _fetch(dsn, "ANALYZE")  # statistics, as a running installation has them
+        print(f"created {plan.describe()} in {time.perf_counter() - t:.1f} s; load {load}")
+        if not await autovacuum_on(dsn):
+            print("autovacuum is off on this server: the bench vacuums bot_states every 60 s")
+            vacuum = asyncio.create_task(vacuum_now_and_then(dsn))
         env = dict(os.environ)
         env.update(
             TRADEBOT_DATA_DIR=str(tmp),
@@ -234,55 +418,36 @@ async def main() -> None:
             REDIS_URL=REDIS,
             REDIS_KEY_PREFIX=prefix,
             JWT_SECRET="bench-" + "x" * 40,
-            ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+            ENCRYPTION_KEYS=encryption,
             BINANCE_BASE_URL=fake.url,
             CYCLE_BATCH_SIZE=str(args.batch),
             LOG_LEVEL="WARNING",
             DB_POOL_SIZE="5",
+            WEIGHT_PER_MINUTE=str(args.weight),
             BACKTEST_MAX_BARS="1000000",
             BACKTEST_MAX_ACTIVE=str(max(2, args.backtests)),
         )
         cli = [sys.executable, "-m", "tradebot.cli"]
         log = (tmp / "processes.log").open("wb")
-        bot_queues = (
-            "cycles,dispatch,background"
-            if args.backtests
-            else "cycles,dispatch,background,backtests"
-        )
+
+        def start(*command: str) -> subprocess.Popen[bytes]:
+            proc = subprocess.Popen(
+                [*cli, *command], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp
+            )
+            procs.append(proc)
+            return proc
+
+        queues = "cycles,dispatch,background" + ("" if args.backtests else ",backtests")
         if args.backtests:
-            procs.append(
-                subprocess.Popen(
-                    [*cli, "worker", "--concurrency", "1", "--queues", "backtests"],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=tmp,
-                )
-            )
-        for _ in range(args.workers):
-            procs.append(
-                subprocess.Popen(
-                    [
-                        *cli,
-                        "worker",
-                        "--concurrency",
-                        str(args.concurrency),
-                        "--queues",
-                        bot_queues,
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    cwd=tmp,
-                )
-            )
-        procs.append(
-            subprocess.Popen([*cli, "beat"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-        )
-        sampler = Sampler(dsn)
+            start("worker", "--concurrency", "1", "--queues", "backtests")
+        workers = [
+            start("worker", "--concurrency", str(args.concurrency), "--queues", queues)
+            for _ in range(args.workers)
+        ]
+        beat = start("beat")
         await sampler.sample(record=False)
         await asyncio.sleep(8)
-        rss_start = rss_mb(procs[:-1])
+        rss_start = rss_mb(workers)
         # Warm-up ends once every bot has completed its first cycle (its balance seeded, its
         # market loaded), and at least one interval has passed; at most `--warmup-max` s.
         print("warming up until every bot has completed a cycle ...")
@@ -290,87 +455,181 @@ async def main() -> None:
         while True:
             await sampler.sample(record=False)
             waited = time.monotonic() - warm_started
-            if sampler.never_ran == 0 and waited >= args.interval:
+            never = await sampler.never_ran()
+            if never == 0 and waited >= args.interval:
                 break
             if waited > args.warmup_max:
-                print(f"warm-up cut off after {waited:.0f} s: {sampler.never_ran:,} never ran")
+                print(f"warm-up cut off after {waited:.0f} s: {never:,} never ran")
                 break
             await asyncio.sleep(5)
-        print(f"warm-up took {time.monotonic() - warm_started:.0f} s")
+        warmup = time.monotonic() - warm_started
+        print(f"warm-up took {warmup:.0f} s")
         before_trades = await _count(dsn, "SELECT count(*) FROM trades")
-        fake_before = {
-            r: fake.count(r)
-            for r in ("GET /api/v3/klines", "GET /api/v3/ticker/24hr", "GET /api/v3/ticker/price")
-        }
-        rss_warm = rss_mb(procs[:-1])
+        routes = (
+            "GET /api/v3/klines",
+            "GET /api/v3/ticker/24hr",
+            "GET /api/v3/ticker/price",
+            "POST /api/v3/order",
+            "GET /api/v3/account",
+        )
+        fake_before = {r: fake.count(r) for r in routes}
+        rss_warm = rss_mb(workers)
+        cpu = CpuMeter(workers, beat)
         started = time.monotonic()
         sampler.started_at = started
         deadline = started + args.minutes * 60
         rss_series = []
-        load = asyncio.create_task(keep_backtests(env, args.backtests, deadline))
+        backtests = asyncio.create_task(keep_backtests(env, args.backtests, deadline))
         while time.monotonic() < deadline:
             await asyncio.sleep(5)
             await sampler.sample(record=True)
-            rss_series.append(rss_mb(procs[:-1]))
-        finished = await load
+            rss_series.append(rss_mb(workers))
+        finished = await backtests
+        cores = cpu.shares()
         elapsed = time.monotonic() - started
-        minutes = elapsed / 60
-        fake_after = {r: fake.count(r) for r in fake_before}
-        late = sampler.lateness
-        print()
-        print(
-            f"bots {args.bots:,} at {args.interval} s; {args.workers} worker(s) x "
-            f"{args.concurrency} processes; batch {args.batch}; "
-            f"measured {elapsed:.0f} s after warm-up"
-        )
-        print(
-            f"cycles          {sampler.cycles:,} = {sampler.cycles / elapsed:.1f} cycles/s "
-            f"(needed: {args.bots / args.interval:.1f}/s)"
-        )
-        print(
-            f"lateness        p50 {percentile(late, 0.5):.2f} s   "
-            f"p99 {percentile(late, 0.99):.2f} s   "
-            f"max {max(late) if late else float('nan'):.2f} s   "
-            f"mean {statistics.fmean(late) if late else 0:.2f} s"
-        )
+        fake_after = {r: fake.count(r) for r in routes}
+        late = [w for _, w, _ in sampler.timeline]
         window_trades = await _count(dsn, "SELECT count(*) FROM trades") - before_trades
         holding = await _count(dsn, "SELECT count(*) FROM bot_states WHERE in_position")
-        print(
-            f"trading         {window_trades:,} trades in the window; {holding:,} bots "
-            f"({holding / args.bots:.0%}) in position at the end"
+        q = max(1, len(rss_series) // 4)
+        figures = Figures(
+            bots=bots,
+            needed=bots / args.interval,
+            rate=len(late) / elapsed,
+            p50=percentile(late, 0.5),
+            p99=percentile(late, 0.99),
+            worst_minute_p99=float("nan"),
+            max=max(late, default=float("nan")),
+            start_p99=percentile([s for *_, s in sampler.timeline], 0.99),
+            trades=window_trades,
+            in_position=holding,
+            rss_warm=rss_warm,
+            rss_end=rss_series[-1] if rss_series else 0,
+            rss_quarters=(statistics.fmean(rss_series[:q]), statistics.fmean(rss_series[-q:])),
+            cores=cores,
+            load=load,
+            warmup=warmup,
         )
         for minute in range(max(1, int(elapsed // 60))):  # whole minutes only
-            lates = [x for t, x in sampler.timeline if minute * 60 <= t < (minute + 1) * 60]
+            lates = [w for t, w, _ in sampler.timeline if minute * 60 <= t < (minute + 1) * 60]
             if lates:
-                print(
-                    f"  minute {minute + 1:<3}    {len(lates) / 60:7.1f} cycles/s   "
-                    f"p50 {percentile(lates, 0.5):.2f} s   p99 {percentile(lates, 0.99):.2f} s"
+                figures.minutes.append(
+                    (minute + 1, len(lates) / 60, percentile(lates, 0.5), percentile(lates, 0.99))
                 )
+        if figures.minutes:
+            figures.worst_minute_p99 = max(p99 for *_, p99 in figures.minutes)
+        print()
+        print(
+            f"{plan.describe()} at {args.interval} s; {args.workers} worker(s) x "
+            f"{args.concurrency} processes; batch {args.batch}; "
+            f"measured {elapsed:.0f} s after a {warmup:.0f} s warm-up"
+        )
+        print(
+            f"cycles          {len(late):,} = {figures.rate:.1f} cycles/s "
+            f"(needed: {figures.needed:.1f}/s)"
+        )
+        print(
+            f"lateness        at the write: p50 {figures.p50:.2f} s   p99 {figures.p99:.2f} s   "
+            f"max {figures.max:.2f} s   mean {statistics.fmean(late) if late else 0:.2f} s"
+        )
+        print(f"                at the start: p99 {figures.start_p99:.2f} s")
+        for minute, rate, p50, p99 in figures.minutes:
+            print(
+                f"  minute {minute:<3}    {rate:7.1f} cycles/s   p50 {p50:.2f} s   p99 {p99:.2f} s"
+            )
+        print(
+            f"trading         {window_trades:,} trades in the window "
+            f"({window_trades / elapsed * 60:.0f}/min); {holding:,} bots "
+            f"({holding / bots:.0%}) in position at the end"
+        )
         if args.backtests:
             print(
                 f"backtests       {args.backtests} kept running on their own worker: "
                 f"{finished} jobs of 1,000,000 candles finished in the window"
             )
-        for route, before in fake_before.items():
-            per_min = (fake_after[route] - before) / minutes
-            print(
-                f"exchange        {route}: {per_min:.1f}/min "
-                f"for {len(PAPER_SYMBOLS)} symbols x 1 timeframe"
-            )
+        for route in routes:
+            per_min = (fake_after[route] - fake_before[route]) / (elapsed / 60)
+            print(f"exchange        {route}: {per_min:.1f}/min")
         print(
             f"worker RSS      start {rss_start:.0f} MB, after warm-up {rss_warm:.0f} MB, "
-            f"end {rss_series[-1] if rss_series else 0:.0f} MB, "
-            f"max {max(rss_series, default=0):.0f} MB"
+            f"end {figures.rss_end:.0f} MB, max {max(rss_series, default=0):.0f} MB; "
+            f"quarter means {figures.rss_quarters[0]:.0f} -> {figures.rss_quarters[1]:.0f} MB"
         )
-        if len(rss_series) >= 4:
-            q = len(rss_series) // 4
-            print(
-                f"                first quarter mean {statistics.fmean(rss_series[:q]):.0f} MB, "
-                f"last quarter mean {statistics.fmean(rss_series[-q:]):.0f} MB"
-            )
+        print(
+            "cores used      "
+            + ", ".join(f"{g} {c:.2f}" for g, c in cores.items())
+            + " (bench = the fake exchange and this sampler)"
+        )
+        return figures
     finally:
+        if vacuum is not None:
+            vacuum.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await vacuum
+        await sampler.close()
         fake.stop()
         await clean_up(procs, name, prefix)
+
+
+def table(rows: list[Figures], args: argparse.Namespace) -> str:
+    head = (
+        "| bots | needed/s | cycles/s | p50 | p99 | worst minute p99 | max | trades/min "
+        "| in position | worker RSS warm -> end | cores: worker / PostgreSQL / Redis "
+        "| load before |"
+    )
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for f in rows:
+        lines.append(
+            f"| {f.bots:,} | {f.needed:.0f} | {f.rate:.0f} | {f.p50:.2f} s | {f.p99:.2f} s "
+            f"| {f.worst_minute_p99:.2f} s | {f.max:.2f} s | {f.trades / args.minutes:.0f} "
+            f"| {f.in_position / f.bots:.0%} | {f.rss_warm:.0f} -> {f.rss_end:.0f} MB "
+            f"| {f.cores['worker']:.2f} / {f.cores['postgres']:.2f} / {f.cores['redis']:.2f} "
+            f"| {f.load} |"
+        )
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--bots", type=int, default=10_000)
+    ap.add_argument("--sweep", help="comma-separated bot counts, run one after another")
+    ap.add_argument("--minutes", type=float, default=10, help="measured window per run")
+    ap.add_argument("--interval", type=int, default=60)
+    ap.add_argument("--symbols", type=int, default=200, help="symbols (on both markets)")
+    ap.add_argument("--timeframes", default="1m,5m,1h")
+    ap.add_argument("--paper-share", type=float, default=0.4, help="share of paper bots")
+    ap.add_argument("--live-share", type=float, default=0.01, help="share of live bots")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes")
+    ap.add_argument("--concurrency", type=int, default=2, help="pool size per worker")
+    ap.add_argument("--batch", type=int, default=100, help="CYCLE_BATCH_SIZE")
+    ap.add_argument("--weight", type=int, default=6000, help="WEIGHT_PER_MINUTE (Binance's)")
+    ap.add_argument(
+        "--backtests", type=int, default=0, help="long backtest jobs kept running meanwhile"
+    )
+    ap.add_argument("--warmup-max", type=float, default=900, help="longest warm-up, seconds")
+    ap.add_argument("--seed", type=int, default=1, help="seeds the bots' spread settings")
+    args = ap.parse_args()
+    counts = [int(n) for n in args.sweep.split(",")] if args.sweep else [args.bots]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} cores ({cpu}); "
+        f"{psutil.virtual_memory().total / 2**30:.0f} GiB"
+    )
+    rows = []
+    for bots in counts:
+        rows.append(await run(args, bots))
+        print()
+    if len(rows) > 1:
+        print(table(rows, args))
 
 
 if __name__ == "__main__":

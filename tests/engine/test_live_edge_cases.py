@@ -3,6 +3,7 @@ orders, deactivated accounts, interrupted batches."""
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from tradebot.engine import runner
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import run_batch
 from tradebot.exchange.ccxt_adapter import CcxtAdapter
-from tradebot.exchange.errors import OrderStatusUnknown
+from tradebot.exchange.errors import OrderStatusUnknown, TemporaryError
 from tradebot.models import ApiKey, BotConfig, BotState, Trade, User
 
 
@@ -262,3 +263,58 @@ async def test_the_soft_time_limit_ends_the_batch_and_gives_back_its_leases(
     monkeypatch.setattr(runner.BotCycle, "run", real_run)
     result = await run_batch(engine, ids[1:])
     assert sorted(result.done) == sorted(ids[1:])
+
+
+async def test_a_batch_reads_its_markets_at_once_and_a_failed_one_touches_only_its_bots(
+    alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    symbols = [f"M{i}/USDT" for i in range(24)]
+    ids = {}
+    for symbol in symbols:
+        bot = await alice.create_bot(symbol=symbol, timeframe="1m", mode="demo")
+        await alice.request("POST", f"/bots/{bot['id']}/start")
+        ids[symbol] = bot["id"]
+    real_view = runner.market_view
+    reading = 0
+    most = 0
+
+    async def counted(ctx: Any, market: Any, *args: Any) -> Any:
+        nonlocal reading, most
+        reading += 1
+        most = max(most, reading)
+        try:
+            await asyncio.sleep(0.01)  # an exchange round trip
+            if market[2] == "M3/USDT":
+                raise TemporaryError("the exchange timed out")
+            return await real_view(ctx, market, *args)
+        finally:
+            reading -= 1
+
+    monkeypatch.setattr(runner, "market_view", counted)
+    result = await run_batch(engine, list(ids.values()))
+    assert most == runner.MARKET_READS  # reads overlap, never more than the bound
+    assert list(result.retry) == [ids["M3/USDT"]]
+    assert sorted(result.done) == sorted(i for s, i in ids.items() if s != "M3/USDT")
+
+
+async def test_the_soft_time_limit_during_market_reads_ends_the_batch(
+    alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = []
+    for symbol in ("AAA/USDT", "BBB/USDT", "CCC/USDT"):
+        bot = await alice.create_bot(symbol=symbol, timeframe="1m", mode="demo")
+        await alice.request("POST", f"/bots/{bot['id']}/start")
+        ids.append(bot["id"])
+    real_view = runner.market_view
+
+    async def interrupted(ctx: Any, market: Any, *args: Any) -> Any:
+        if market[2] == "BBB/USDT":
+            raise SoftTimeLimitExceeded()
+        return await real_view(ctx, market, *args)
+
+    monkeypatch.setattr(runner, "market_view", interrupted)
+    with pytest.raises(SoftTimeLimitExceeded):
+        await run_batch(engine, ids)
+    for i in ids:  # nothing ran; every lease is back, no bot blamed
+        st = await _state(ctx, i)
+        assert st.lease_token is None and st.cycle_count == 0 and st.retry_count == 0

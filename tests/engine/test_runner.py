@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,10 +12,11 @@ from sqlalchemy import select
 
 from tests.conftest import Api
 from tests.engine.conftest import make_due
+from tests.engine.scripted import ScriptedSource, golden_cross_closes
 from tradebot.context import AppContext
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import run_batch
-from tradebot.models import BotState
+from tradebot.models import BotState, SimBalance, Trade
 
 
 async def _state(ctx: AppContext, bot_id: int) -> BotState:
@@ -54,6 +56,28 @@ async def test_stopped_or_inactive_bot_does_not_run(
     result = await run_batch(engine, [bot["id"]])
     assert result.done == [] and result.skipped == [bot["id"]]
     assert (await _state(ctx, bot["id"])).cycle_count == 0
+
+
+async def test_first_cycles_of_a_batch_seed_their_accounts_in_one_write(
+    alice: Api, ctx: AppContext, engine: EngineContext
+) -> None:
+    bots = [
+        await alice.create_bot(name=f"s{i}", timeframe="1m", initial_capital=str(100 * (i + 1)))
+        for i in range(3)
+    ]
+    ids = [b["id"] for b in bots]
+    for i in ids:
+        await alice.request("POST", f"/bots/{i}/start")
+    assert sorted((await run_batch(engine, ids)).done) == ids
+    async with ctx.sessions() as s:
+        rows = (await s.execute(select(SimBalance).where(SimBalance.bot_config_id.in_(ids)))).all()
+    seeded = {(b.bot_config_id, b.asset): b.free for (b,) in rows}
+    assert seeded == {(i, "USDT"): Decimal(100 * (n + 1)) for n, i in enumerate(ids)}
+    for i in ids:  # the next cycles read the seeded accounts and leave them as they are
+        await make_due(ctx, i)
+    assert sorted((await run_batch(engine, ids)).done) == ids
+    for i in ids:
+        assert (await _state(ctx, i)).cycle_count == 2
 
 
 async def test_racing_deliveries_run_one_cycle(
@@ -99,6 +123,69 @@ async def test_every_visible_change_is_published_once_whoever_makes_it(
     assert len(await published()) == 3
 
 
+async def test_an_idle_cycle_sends_nothing_to_redis_until_its_refresh_window(
+    alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from tradebot.engine import runner
+
+    sent: list[list[int]] = []
+    real = engine.publisher.bot_states
+
+    async def counting(events: Any) -> None:
+        sent.append([bot_id for _, bot_id, _ in events])
+        await real(events)
+
+    monkeypatch.setattr(engine.publisher, "bot_states", counting)
+    bot = await alice.create_bot(timeframe="1m")
+    await alice.request("POST", f"/bots/{bot['id']}/start")
+    await run_batch(engine, [bot["id"]])  # the first cycle: a refresh, as every first one
+    assert sent == [[bot["id"]]]
+    monkeypatch.setattr(runner, "_refresh_due", lambda *_: False)
+    for _ in range(2):
+        await make_due(ctx, bot["id"])
+        assert (await run_batch(engine, [bot["id"]])).done == [bot["id"]]
+    assert sent[1:] == [[], []]  # nothing changed: no call reached Redis
+
+    # A change committed but never published (its event lost on the way) ...
+    async with ctx.sessions.begin() as s:
+        st = await s.get(BotState, bot["id"])
+        assert st is not None
+        st.daily_trades_count = 1
+    await make_due(ctx, bot["id"])
+    await run_batch(engine, [bot["id"]])
+    assert sent[-1] == []  # ... is what the loaded state already shows: not sent again ...
+    monkeypatch.setattr(runner, "_refresh_due", lambda *_: True)
+    await make_due(ctx, bot["id"])
+    await run_batch(engine, [bot["id"]])
+    assert sent[-1] == [bot["id"]]  # ... until the bot's refresh window comes round
+    stream = ctx.keys.events_stream(alice.user_id)
+    last = json.loads((await ctx.redis.xrange(stream))[-1][1]["data"])
+    assert last["daily_trades_count"] == 1
+
+
+def test_refresh_windows_come_once_per_period_and_spread_over_bots() -> None:
+    import itertools
+    from datetime import timedelta
+
+    from tradebot.engine.runner import EVENT_REFRESH_SECONDS, _refresh_due
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    minutes = [start + timedelta(minutes=m) for m in range(60)]
+    for bot_id in (1, 2, 77):
+        due = [_refresh_due(bot_id, a, b) for a, b in itertools.pairwise(minutes)]
+        assert sum(due) == 3600 // EVENT_REFRESH_SECONDS
+    first = {
+        bot_id: next(
+            i for i, (a, b) in enumerate(itertools.pairwise(minutes)) if _refresh_due(bot_id, a, b)
+        )
+        for bot_id in range(1, 200)
+    }
+    assert len(set(first.values())) == EVENT_REFRESH_SECONDS // 60  # every minute has some
+    assert _refresh_due(5, None, start)  # a bot's first cycle always publishes
+
+
 @pytest.mark.parametrize("cycle", ["writing", "quiet"])
 async def test_a_stop_made_while_the_cycle_runs_stands(
     alice: Api, ctx: AppContext, engine: EngineContext, monkeypatch: Any, cycle: str
@@ -107,11 +194,11 @@ async def test_a_stop_made_while_the_cycle_runs_stands(
 
     from tradebot.engine import runner
 
+    if cycle == "writing":  # a market that makes the bot buy at once
+        closes = golden_cross_closes()
+        engine.exchanges.demo = ScriptedSource(closes, Decimal(str(closes[-1])))  # type: ignore[assignment]
     bot = await alice.create_bot(timeframe="1m")
     await alice.request("POST", f"/bots/{bot['id']}/start")
-    if cycle == "quiet":  # the first cycle seeds balances (a full write); later ones are quiet
-        await run_batch(engine, [bot["id"]])
-        await make_due(ctx, bot["id"])
     before = (await _state(ctx, bot["id"])).cycle_count
     real_view = runner.market_view
 
@@ -129,6 +216,12 @@ async def test_a_stop_made_while_the_cycle_runs_stands(
     assert st.next_run_at is None and st.lease_token is None
     # a quiet cycle has nothing worth keeping; a writing one keeps its balances and trades
     assert st.cycle_count == before + (cycle == "writing")
+    async with ctx.sessions() as s:
+        trades = (await s.execute(select(Trade).where(Trade.bot_config_id == bot["id"]))).all()
+        balances = (
+            await s.execute(select(SimBalance).where(SimBalance.bot_config_id == bot["id"]))
+        ).all()
+    assert len(trades) == len(balances) // 2 == (cycle == "writing")  # USDT and the coin
     # the last event any dashboard saw says stopped, not the cycle's stale "running"
     stream = ctx.keys.events_stream(alice.user_id)
     events = [json.loads(f["data"]) for _, f in await ctx.redis.xrange(stream)]

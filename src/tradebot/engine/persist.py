@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy import ARRAY, TextualSelect, bindparam, case, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tradebot.engine.cycle import CycleOutcome
@@ -142,7 +141,7 @@ async def save_outcome(
         await outbox.enqueue(session, bot.user_id, "stopped", key, text)
     if outcome.balances is not None and (outcome.trades or not bot.sim_balances):
         # Balances move only with fills (and are seeded on the first cycle).
-        await save_balances(session, bot.id, outcome.balances)
+        await save_balances(session, {bot.id: outcome.balances})
     await session.flush()
     return values | CYCLE_DONE
 
@@ -169,7 +168,44 @@ async def save_holds(
     params |= {f"done_{n}": v for n, v in CYCLE_DONE.items() if v is not None}
     params["token"] = token
     found = await session.execute(_holds_statement(names), params)
-    return set(found.scalars())
+    written = set(found.scalars())
+    # A simulated account's first cycle seeds its balances, in the same transaction.
+    seeds = {
+        bot.id: outcome.balances
+        for bot, outcome, *_ in rows
+        if bot.id in written and outcome.balances is not None and not bot.sim_balances
+    }
+    await save_balances(session, seeds)
+    return written
+
+
+async def save_balances(
+    session: AsyncSession, accounts: Mapping[int, Mapping[str, Decimal]]
+) -> None:
+    """Replace the balances of many simulated accounts: two statements whatever their number
+    (the accounts' rows as arrays, `unnest`ed)."""
+    if not accounts:
+        return
+    rows = [(bot, a, v) for bot, balances in accounts.items() for a, v in balances.items() if v]
+    await session.execute(
+        delete(SimBalance)
+        .where(SimBalance.bot_config_id.in_(list(accounts)))
+        .execution_options(synchronize_session=False)
+    )
+    if rows:
+        bots, assets, amounts = (list(column) for column in zip(*rows, strict=True))
+        await session.execute(_SEED, {"bots": bots, "assets": assets, "amounts": amounts})
+
+
+_SEED = text(
+    "INSERT INTO sim_balances (bot_config_id, asset, free)"
+    " SELECT * FROM unnest(CAST(:bots AS INTEGER[]), CAST(:assets AS VARCHAR(16)[]),"
+    " CAST(:amounts AS NUMERIC(38, 18)[]))"
+).bindparams(
+    bindparam("bots", type_=ARRAY(SimBalance.__table__.c.bot_config_id.type)),
+    bindparam("assets", type_=ARRAY(SimBalance.__table__.c.asset.type)),
+    bindparam("amounts", type_=ARRAY(SimBalance.__table__.c.free.type)),
+)
 
 
 @functools.cache
@@ -205,16 +241,6 @@ def _holds_statement(names: tuple[str, ...]) -> TextualSelect:
         .bindparams(*binds)
         .columns(id=table.c.id.type)
     )
-
-
-async def save_balances(
-    session: AsyncSession, bot_id: int, balances: Mapping[str, Decimal]
-) -> None:
-    """Replace a simulated account's balances."""
-    await session.execute(delete(SimBalance).where(SimBalance.bot_config_id == bot_id))
-    rows = [{"bot_config_id": bot_id, "asset": a, "free": v} for a, v in balances.items() if v]
-    if rows:
-        await session.execute(insert(SimBalance), rows)
 
 
 # Error history kept per bot: enough to see a pattern, bounded however long a bot fails.

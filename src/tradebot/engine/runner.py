@@ -68,6 +68,11 @@ class BatchResult:
     next_runs: dict[int, datetime] = field(default_factory=dict)
     # State events of the cycles written, published together once the batch is done.
     events: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    # What clients were shown of each idle bot as loaded (its event, its last run): a cycle
+    # that leaves it equal publishes nothing.
+    shown: dict[int, tuple[dict[str, Any], datetime | None]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 def _count(result: BatchResult) -> None:
@@ -170,6 +175,9 @@ async def _run_claimed(
         bots = await _load(session, list(claimed))
         costs = await _entry_costs(session, bots)
         for b in bots:
+            if not b.state.in_position:  # in a position, the price moves the event anyway
+                result.shown[b.id] = (_event(b, b.state, None), b.state.last_run_at)
+        for b in bots:
             try:
                 extras[b.id] = await _prepare(ctx, session, b, costs.get(b.id))
             except ValueError as undecryptable:  # a stored key no longer decrypts
@@ -182,15 +190,15 @@ async def _run_claimed(
         if bot.id in extras:
             by_market[(bot.mode, bot.exchange, bot.symbol, bot.timeframe)].append(bot)
     holds: list[Hold] = []
+    views = await _market_views(ctx, by_market)
     async with ctx.sessions() as session:  # one session for the batch, a transaction per bot
         for market, members in by_market.items():
-            try:
-                view = await market_view(ctx, market, _candles_needed(members))
-            except INTERRUPTED:
-                raise
-            except Exception as exc:  # the whole market failed: every member retries or errors
+            view = views[market]
+            if isinstance(
+                view, Exception
+            ):  # the whole market failed: each member retries or errors
                 for bot in members:
-                    await _fail(ctx, bot, exc, token, result)
+                    await _fail(ctx, bot, view, token, result)
                 continue
             for bot in members:
                 with bind(bot_id=bot.id, user_id=bot.user_id, cycle=token):
@@ -203,6 +211,31 @@ async def _run_claimed(
 
 
 Hold = tuple[BotConfig, CycleOutcome, datetime, datetime]
+
+# A batch's markets are read at once, at most this many at a time: an exchange round trip
+# (tens of milliseconds away) then no longer holds up every read queued behind it.
+MARKET_READS = 16
+
+
+async def _market_views(
+    ctx: EngineContext, by_market: dict[Market, list[BotConfig]]
+) -> dict[Market, MarketView | Exception]:
+    """Each market's view, or the error that reading it raised."""
+    gate = asyncio.Semaphore(MARKET_READS)
+
+    async def read(market: Market, members: list[BotConfig]) -> MarketView:
+        async with gate:
+            return await market_view(ctx, market, _candles_needed(members))
+
+    markets = list(by_market)
+    got = await asyncio.gather(*(read(m, by_market[m]) for m in markets), return_exceptions=True)
+    views: dict[Market, MarketView | Exception] = {}
+    for market, view in zip(markets, got, strict=True):
+        # The task's time running out (or the process stopping) ends the batch, not a market.
+        if isinstance(view, INTERRUPTED) or not isinstance(view, MarketView | Exception):
+            raise view
+        views[market] = view
+    return views
 
 
 def _candles_needed(bots: Sequence[BotConfig]) -> int:
@@ -242,7 +275,7 @@ async def _write_holds(
         result.next_runs[bot.id] = following
         _committed(bot, outcome, due[bot.id], now)
         values = state_values(bot, outcome, now=now, next_run_at=following) | CYCLE_DONE
-        _apply(bot, values, outcome, result)
+        _apply(bot, values, outcome, result, now)
 
 
 @dataclass
@@ -318,8 +351,8 @@ async def _cycle_one(
         )
         outcome = await cycle.run()
         following = next_run(due_at, now, bot.check_interval_seconds)
-        quiet = not outcome.trades and not outcome.stop_reason
-        if quiet and (outcome.balances is None or bot.sim_balances):
+        if not outcome.trades and not outcome.stop_reason:
+            # Quiet (a simulated account's first one seeds its balances there too).
             return bot, outcome, now, following
         async with session.begin():
             written = await save_outcome(
@@ -341,21 +374,45 @@ async def _cycle_one(
     finally:
         if prep.balances is None:
             await ctx.exchanges.close_retired()  # the account's client is kept for next time
-    _apply(bot, written, outcome, result)
+    _apply(bot, written, outcome, result, now)
     return None
 
 
 def _apply(
-    bot: BotConfig, written: dict[str, object], outcome: CycleOutcome, result: BatchResult
+    bot: BotConfig,
+    written: dict[str, object],
+    outcome: CycleOutcome,
+    result: BatchResult,
+    now: datetime,
 ) -> None:
     """Apply the committed values to the loaded rows, so the event needs no second read, and
-    queue the event for the batch's one publishing round trip."""
+    queue the event for the batch's one publishing round trip when it shows a change."""
     for key, value in written.items():
         if not key.startswith(("lease_", "queued_")):
             setattr(bot.state, key, value)
     if bot.state.status == "stopped":  # by this cycle, or by its owner while it ran
         bot.is_active = False
-    result.events.append((bot.user_id, bot.id, _event(bot, bot.state, outcome)))
+    event = _event(bot, bot.state, outcome)
+    shown = result.shown.pop(bot.id, None)
+    if shown is not None and shown[0] == event and not _refresh_due(bot.id, shown[1], now):
+        return
+    result.events.append((bot.user_id, bot.id, event))
+
+
+# An unchanged state is still published (and de-duplicated in Redis) once in this many
+# seconds per bot, so an event lost on its way (Redis down for a moment) is not lost for good.
+EVENT_REFRESH_SECONDS = 600
+
+
+def _refresh_due(bot_id: int, previous: datetime | None, now: datetime) -> bool:
+    """Whether this cycle is the bot's first in a new refresh window (windows offset per bot,
+    so the refreshes of many bots spread out instead of landing in the same minute)."""
+    if previous is None:
+        return True
+    offset = bot_id * 7919 % EVENT_REFRESH_SECONDS
+    return (previous.timestamp() + offset) // EVENT_REFRESH_SECONDS != (
+        now.timestamp() + offset
+    ) // EVENT_REFRESH_SECONDS
 
 
 async def _publish_events(ctx: EngineContext, result: BatchResult) -> None:

@@ -29,6 +29,34 @@ class DueBot:
     due_at: datetime
 
 
+def batches(due: Sequence[DueBot], size: int, *, live_size: int) -> list[list[int]]:
+    """The due bots in batches of at most `size` (`live_size` for bots that place real
+    orders, whose cycles take network round trips): a market's bots side by side, so they
+    share one read of it, and small markets packed together, so many markets of a few bots
+    each are a few tasks, not one task per market."""
+    by_market: dict[tuple[str, str, str, str], list[int]] = {}
+    for bot in due:
+        by_market.setdefault(bot.market, []).append(bot.bot_id)
+    out: list[list[int]] = []
+    for simulated in (True, False):
+        limit = size if simulated else live_size
+        current: list[int] = []
+        for market in sorted(m for m in by_market if (m[0] in ("paper", "demo")) == simulated):
+            ids = by_market[market]
+            if current and len(current) + len(ids) > limit:
+                out.append(current)  # a market whose bots do not fit starts a batch of its own
+                current = []
+            for i in range(0, len(ids), limit):
+                chunk = ids[i : i + limit]
+                if len(chunk) == limit:
+                    out.append(chunk)
+                else:
+                    current += chunk
+        if current:
+            out.append(current)
+    return out
+
+
 def new_token() -> str:
     return secrets.token_hex(16)
 
@@ -97,6 +125,10 @@ async def claim(
     stmt = (
         update(BotState)
         .where(
+            # The ids themselves as well: the primary key is then the plan whatever the
+            # statistics say (stale ones made the due index look cheaper, a scan of every
+            # overdue bot per claim).
+            BotState.id.in_(bot_ids),
             BotState.id.in_(active.scalar_subquery()),
             BotState.status == "running",
             BotState.next_run_at <= func.now(),

@@ -1,8 +1,8 @@
 """Celery tasks: thin wrappers that take ids and call the engine.
 
 - `dispatch_due_bots` (Beat, every DISPATCH_INTERVAL_SECONDS): marks due bots queued and
-  enqueues them in batches of bots that share a market. In chain mode it only recovers bots
-  overdue by more than DISPATCH_GRACE_SECONDS (lost chains).
+  enqueues them in batches (a market's bots together, small markets packed into one). In
+  chain mode it only recovers bots overdue by more than DISPATCH_GRACE_SECONDS (lost chains).
 - `run_bot_batch(bot_ids)`: one cycle for each due bot of the batch.
 - `run_bot_strategy_cycle(bot_config_id)`: one cycle of one bot; retries temporary errors
   with backoff (bounded), and in chain mode enqueues the bot's next cycle.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,7 +109,7 @@ def run_bot_strategy_cycle(self: Task, bot_config_id: int, token: str | None = N
 
 @app.task(name=BATCH_TASK, bind=True)
 def run_bot_batch(self: Task, bot_ids: list[int], token: str | None = None) -> None:
-    """One cycle for each due bot among `bot_ids` (bots of one market)."""
+    """One cycle for each due bot among `bot_ids` (bots of a few markets)."""
     _follow_up(_run_batch(self, bot_ids, token))
 
 
@@ -134,18 +133,12 @@ async def _dispatch() -> int:
     grace = s.dispatch_grace if s.scheduler_mode == "chain" else 0.0
     async with ctx.sessions.begin() as session:
         due = await schedule.mark_due(session, grace=grace, queue_ttl=s.lease_seconds, limit=20_000)
-    groups: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
-    for bot in due:
-        groups[bot.market].append(bot.bot_id)
-    batches = 0
-    for (mode, *_), ids in groups.items():
-        size = s.cycle_batch_size if mode in ("paper", "demo") else max(1, s.cycle_batch_size // 10)
-        for i in range(0, len(ids), size):
-            run_bot_batch.apply_async((ids[i : i + size],))
-            batches += 1
+    batches = schedule.batches(due, s.cycle_batch_size, live_size=max(1, s.cycle_batch_size // 10))
+    for ids in batches:
+        run_bot_batch.apply_async((ids,))
     # Celery's own lines about this task are DEBUG (it runs every second); this says, once a
     # minute and only when there was something, what went out.
-    await _dispatch_tally(ctx).log(len(due), batches, time.time())
+    await _dispatch_tally(ctx).log(len(due), len(batches), time.time())
     return len(due)
 
 
