@@ -348,9 +348,7 @@ def engine_settings(settings: Settings, tmp_path: Any, **extra: object) -> Setti
         tmp_path,
         ENCRYPTION_KEYS=settings.fernet_keys[0],
         JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-        EXCHANGE_TIMEOUT=2,
-        TICKER_TTL_SECONDS=0.001,
-        **extra,
+        **({"EXCHANGE_TIMEOUT": 2, "TICKER_TTL_SECONDS": 0.001} | extra),
     )
 
 

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import Api
+from tests.conftest import Api, engine_settings
 from tests.engine.conftest import make_due
 from tests.engine.scripted import ScriptedSource, golden_cross_closes
+from tests.fakes.binance import FakeBinance
+from tradebot.config import Settings
 from tradebot.context import AppContext
 from tradebot.engine.context import EngineContext
 from tradebot.engine.runner import run_batch
@@ -245,3 +247,29 @@ async def test_a_slow_strategy_reads_enough_candles_to_warm_up(
     await alice.request("POST", f"/bots/{bot['id']}/start")
     assert (await run_batch(engine, [bot["id"]])).done == [bot["id"]]
     assert asked and min(asked) >= 450 + 2
+
+
+async def test_a_batch_of_many_symbols_reads_their_prices_in_one_request(
+    alice: Api, ctx: AppContext, settings: Settings, fake: FakeBinance, tmp_path: Any
+) -> None:
+    # prices kept for the default two seconds (the suite's engine keeps them for none)
+    engine = EngineContext.create(
+        engine_settings(settings, tmp_path, BINANCE_BASE_URL=fake.url, TICKER_TTL_SECONDS=2)
+    )
+    ids = []
+    for symbol in ("BTC/USDT", "ETH/USDT", "BNB/USDT"):
+        bot = await alice.create_bot(symbol=symbol, timeframe="1m", mode="paper")
+        await alice.request("POST", f"/bots/{bot['id']}/start")
+        ids.append(bot["id"])
+    before = fake.count("GET /api/v3/ticker/price"), fake.count("GET /api/v3/ticker/24hr")
+    assert sorted((await run_batch(engine, ids)).done) == sorted(ids)
+    every_price = [
+        r for r in fake.requests if r.path == "/api/v3/ticker/price" and "symbol" not in r.params
+    ]
+    assert len(every_price) == 1
+    after = fake.count("GET /api/v3/ticker/price"), fake.count("GET /api/v3/ticker/24hr")
+    assert after == (before[0] + 1, before[1])  # and no symbol's own ticker
+    async with ctx.sessions() as s:
+        states = (await s.execute(select(BotState).where(BotState.id.in_(ids)))).scalars().all()
+    assert all(st.cycle_count == 1 and st.last_error_message is None for st in states)
+    await engine.close()

@@ -518,6 +518,8 @@ class FakeBinance:
             weight = WEIGHTS.get(f"{method} {path}", WEIGHTS.get(path, 1))
             if path == "/api/v3/myTrades" and "orderId" in params:
                 weight = 5
+            if path == "/api/v3/ticker/price" and "symbol" not in params:
+                weight = 4  # every symbol's price
             self._weight_used += weight
             return self._weight_used
 
@@ -616,6 +618,8 @@ class FakeBinance:
         raise KeyError(path)
 
     def _ticker(self, path: str, params: Mapping[str, str], now: int) -> Any:
+        if path.endswith("/price") and "symbol" not in params:
+            return [{"symbol": s, "price": fmt(self.price(s))} for s in self.symbols]
         spec = self.spec(params.get("symbol"))
         last = self.price(spec.symbol)
         if path.endswith("/price"):

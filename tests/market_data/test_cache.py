@@ -279,3 +279,37 @@ async def test_entries_from_before_stamps_read_as_too_old(redis: Redis, prefix: 
     old = '{"s": "BTC/USDT", "p": "1", "t": "2026-01-01T00:00:00+00:00"}'
     await redis.set(md.ticker_key("binance", "BTC/USDT"), old)
     assert await md.cached_ticker("binance", "BTC/USDT", max_age=3600) is None
+
+
+async def test_stale_tickers_of_many_symbols_come_from_one_request_for_every_price(
+    redis: Redis, prefix: str
+) -> None:
+    md = MarketData(redis, prefix=prefix, ticker_ttl=0.2)
+    bulk_calls = 0
+    at = datetime.now(UTC)
+
+    async def every_price() -> dict[str, Ticker]:
+        nonlocal bulk_calls
+        bulk_calls += 1
+        return {s: Ticker(s, Decimal(n + 1) / 3, at) for n, s in enumerate(["A/USDT", "B/USDT"])}
+
+    async def one(symbol: str) -> Ticker:
+        raise AssertionError(f"{symbol} asked for on its own")
+
+    await md.prime_tickers("binance", {"A/USDT", "B/USDT"}, every_price)
+    # the second batch finds the prices fresh, and so does each market's own ticker read
+    await asyncio.gather(
+        *(md.prime_tickers("binance", ["A/USDT", "B/USDT"], every_price) for _ in range(3))
+    )
+    assert bulk_calls == 1
+    a = await md.ticker("binance", "A/USDT", lambda: one("A/USDT"))
+    assert a.last == Decimal(1) / 3 and a.timestamp == at  # the exact price text kept
+    # one stale symbol alone is read on its own (2 weight, not 4 for every symbol)
+    await asyncio.sleep(0.3)
+    await md.prime_tickers("binance", ["A/USDT"], every_price)
+    assert bulk_calls == 1
+    await md.prime_tickers("binance", ["A/USDT", "B/USDT"], every_price)
+    assert bulk_calls == 2
+    # a symbol the exchange does not list is left to its own read
+    await md.prime_tickers("binance", ["A/USDT", "Z/USDT"], every_price)
+    assert await md.cached_ticker("binance", "Z/USDT") is None

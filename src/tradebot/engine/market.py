@@ -7,6 +7,9 @@ computed in-process.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from tradebot.engine.context import EngineContext
 from tradebot.engine.cycle import MarketView
 from tradebot.engine.exchanges import market_id
@@ -40,3 +43,17 @@ async def market_view(ctx: EngineContext, market: Market, limit: int | None = No
     rules = await source.market(symbol)
     now_ms = int(ticker.timestamp.timestamp() * 1000)
     return MarketView(rules, candles.closed(now_ms, timeframe), ticker.last, ticker.timestamp)
+
+
+async def prime_tickers(ctx: EngineContext, markets: Iterable[Market]) -> None:
+    """Fresh tickers for these markets' symbols, one request per exchange-backed namespace
+    for all of them (instead of one request per symbol), ahead of their `market_view`s."""
+    by_namespace: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for mode, exchange, symbol, _ in markets:
+        by_namespace[(mode, exchange)].add(symbol)
+    for (mode, exchange), symbols in by_namespace.items():
+        source = ctx.exchanges.public(mode)
+        fetch_prices = getattr(source, "fetch_prices", None)
+        if getattr(source, "local", False) or fetch_prices is None:
+            continue
+        await ctx.market_data.prime_tickers(market_id(mode, exchange), symbols, fetch_prices)

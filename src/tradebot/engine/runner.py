@@ -30,7 +30,7 @@ from tradebot.engine import schedule
 from tradebot.engine.context import EngineContext
 from tradebot.engine.cycle import BotCycle, CycleOutcome, MarketView, next_run
 from tradebot.engine.exchanges import SIMULATED_MODES
-from tradebot.engine.market import Market, market_view
+from tradebot.engine.market import Market, market_view, prime_tickers
 from tradebot.engine.persist import (
     CYCLE_DONE,
     LeaseLost,
@@ -221,6 +221,12 @@ async def _market_views(
     ctx: EngineContext, by_market: dict[Market, list[BotConfig]]
 ) -> dict[Market, MarketView | Exception]:
     """Each market's view, or the error that reading it raised."""
+    try:
+        await prime_tickers(ctx, by_market)
+    except INTERRUPTED:
+        raise
+    except Exception:  # each market then reads its own ticker, and fails on its own
+        log.warning("the batch's prices could not be read at once", exc_info=True)
     gate = asyncio.Semaphore(MARKET_READS)
 
     async def read(market: Market, members: list[BotConfig]) -> MarketView:

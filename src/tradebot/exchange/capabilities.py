@@ -12,6 +12,7 @@ class Weights:
     exchange_info: int = 20
     klines: int = 2  # up to 1,000 candles
     ticker: int = 2  # 24h ticker for one symbol
+    prices: int = 4  # the last price of every symbol
     account: int = 20
     order: int = 1
     query_order: int = 4

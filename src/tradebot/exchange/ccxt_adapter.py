@@ -149,6 +149,18 @@ class CcxtAdapter(CcxtCalls):
             timestamp=datetime.fromtimestamp(int(stamp) / 1000, tz=UTC),
         )
 
+    async def fetch_prices(self) -> dict[str, Ticker]:
+        """The last price of every symbol of the exchange, in one request."""
+        markets = await self.load_markets()
+        raw = await self._read(self._caps.weights.prices, lambda: self._ex.fetch_last_prices())
+        at = datetime.now(UTC)
+        prices = {}
+        for symbol, entry in raw.items():
+            price = (entry.get("info") or {}).get("price")  # Binance's own text, not a float
+            if symbol in markets and price is not None:
+                prices[symbol] = Ticker(symbol=symbol, last=dec(price), timestamp=at)
+        return prices
+
     # --- account --------------------------------------------------------------------------
 
     async def fetch_balance(self) -> dict[str, Balance]:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -33,10 +33,12 @@ from tradebot.market_data.codec import (
     decode_candles,
     decode_funding,
     decode_open_interest,
+    decode_prices,
     decode_ticker,
     encode_candles,
     encode_funding,
     encode_open_interest,
+    encode_prices,
     encode_ticker,
 )
 
@@ -93,6 +95,9 @@ class MarketData:
 
     def ticker_key(self, exchange: str, symbol: str) -> str:
         return f"{self._prefix}:ticker:{exchange}:{symbol}"
+
+    def prices_key(self, exchange: str) -> str:
+        return f"{self._prefix}:prices:{exchange}"
 
     def funding_key(self, exchange: str, symbol: str) -> str:
         return f"{self._prefix}:funding:{exchange}:{symbol}"
@@ -189,6 +194,38 @@ class MarketData:
         key = self.ticker_key(exchange, symbol)
         age = self.ticker_ttl if max_age is None else max_age
         return await self._stamped(key, fetch, encode_ticker, decode_ticker, age)
+
+    async def prime_tickers(
+        self,
+        exchange: str,
+        symbols: Collection[str],
+        fetch_all: Callable[[], Awaitable[dict[str, Ticker]]],
+    ) -> None:
+        """Refresh the stale tickers among `symbols` from one request for every price of the
+        exchange (itself shared and single-flight like any entry) when more than one is
+        stale: one request instead of one per symbol. Later `ticker` reads find them fresh."""
+        if len(symbols) < 2:
+            return
+        wanted = list(symbols)
+        raws = await self._redis.mget([self.ticker_key(exchange, s) for s in wanted])
+        stale = []
+        for symbol, raw in zip(wanted, raws, strict=True):
+            found = decode_ticker(raw) if raw is not None else None
+            if found is None or not self._fresh(found, self.ticker_ttl):
+                stale.append(symbol)
+        if len(stale) < 2:
+            return
+        prices = await self._stamped(
+            self.prices_key(exchange), fetch_all, encode_prices, decode_prices, self.ticker_ttl
+        )
+        keep_ms = max(1, int(self.keep * 1000))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for symbol in stale:
+                ticker = prices.value.get(symbol)
+                if ticker is not None:
+                    value = encode_ticker(Stamped(ticker, prices.fetched_at))
+                    pipe.set(self.ticker_key(exchange, symbol), value, px=keep_ms)
+            await pipe.execute()
 
     async def cached_ticker(
         self, exchange: str, symbol: str, *, max_age: float | None = None

@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -129,6 +129,26 @@ def decode_ticker(raw: str | bytes) -> Stamped[Ticker] | None:
             symbol=str(d["s"]), last=Decimal(d["p"]), timestamp=datetime.fromisoformat(d["t"])
         ),
     )
+
+
+def encode_prices(value: Stamped[dict[str, Ticker]]) -> str:
+    """JSON text for the stamped last prices of many symbols (one timestamp for all)."""
+
+    def fields(prices: dict[str, Ticker]) -> dict[str, Any]:
+        stamp = next(iter(prices.values())).timestamp if prices else datetime.now(UTC)
+        return {"p": {s: str(t.last) for s, t in prices.items()}, "t": stamp.isoformat()}
+
+    return _encode(value, fields)
+
+
+def decode_prices(raw: str | bytes) -> Stamped[dict[str, Ticker]] | None:
+    """The cached prices, or None when unreadable."""
+
+    def build(d: dict[str, Any]) -> dict[str, Ticker]:
+        at = datetime.fromisoformat(d["t"])
+        return {str(s): Ticker(str(s), Decimal(p), at) for s, p in d["p"].items()}
+
+    return _decode(raw, build)
 
 
 def encode_funding(value: Stamped[FundingRate]) -> str:
