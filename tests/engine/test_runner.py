@@ -236,13 +236,13 @@ async def test_a_slow_strategy_reads_enough_candles_to_warm_up(
     # ema_slow up to 500 is allowed; CANDLE_LIMIT (300 by default) must not keep such a bot
     # in warm-up for ever.
     asked: list[int] = []
-    fetch = engine.exchanges.demo.fetch_candles
+    closed = engine.exchanges.demo.closed_candles
 
-    async def counting(symbol: str, timeframe: str, limit: int = 500) -> Any:
+    def counting(symbol: str, timeframe: str, limit: int, now_ms: int) -> Any:
         asked.append(limit)
-        return await fetch(symbol, timeframe, limit)
+        return closed(symbol, timeframe, limit, now_ms)
 
-    monkeypatch.setattr(engine.exchanges.demo, "fetch_candles", counting)
+    monkeypatch.setattr(engine.exchanges.demo, "closed_candles", counting)
     bot = await alice.create_bot(timeframe="1m", ema_fast=100, ema_slow=450)
     await alice.request("POST", f"/bots/{bot['id']}/start")
     assert (await run_batch(engine, [bot["id"]])).done == [bot["id"]]

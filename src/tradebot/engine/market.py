@@ -25,6 +25,12 @@ async def market_view(ctx: EngineContext, market: Market, limit: int | None = No
     namespace = market_id(mode, exchange)
     # Never ask for less than the bots do: a cached entry must serve both.
     limit = max(limit or 0, ctx.settings.candle_limit)
+    closed_candles = getattr(source, "closed_candles", None)
+    if closed_candles is not None:  # the demo market: computed in-process, kept per minute
+        ticker = await source.fetch_ticker(symbol)
+        now_ms = int(ticker.timestamp.timestamp() * 1000)
+        closed = closed_candles(symbol, timeframe, limit, now_ms)
+        return MarketView(await source.market(symbol), closed, ticker.last, ticker.timestamp)
     if getattr(source, "local", False):
         # Computed in-process (the demo market, whose clock may run fast): nothing to share.
         candles = await source.fetch_candles(symbol, timeframe, limit)

@@ -9,12 +9,14 @@ exactly when the cycle that made it commits.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from tradebot.core.candles import Candles
+from tradebot.core.candles import MINUTE_MS, Candles
 from tradebot.core.fills import FillModel, cash_delta
 from tradebot.core.risk import check_order
 from tradebot.core.types import Fill, MarketRules, Side, Ticker
@@ -37,14 +39,40 @@ class MarketSource(Protocol):
     async def fetch_ticker(self, symbol: str) -> Ticker: ...
 
 
+# Closed candle sets a demo source keeps (market, timeframe, length and market minute).
+CLOSED_KEPT = 2048
+
+
 class DemoSource:
     """The deterministic demo market, its time optionally accelerated."""
 
-    local = True  # computed in-process in well under a millisecond: never worth caching
+    local = True  # computed in-process: nothing to share through Redis
 
     def __init__(self, market: DemoMarket, clock: DemoClock) -> None:
         self.demo = market
         self.clock = clock
+        self._closed: OrderedDict[tuple[str, str, int, int], Candles] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def closed_candles(self, symbol: str, timeframe: str, limit: int, now_ms: int) -> Candles:
+        """The candles closed at `now_ms` (of the last `limit`, the forming one dropped).
+
+        They cannot change within a market minute, so each set is computed once per minute
+        for every bot of the market in this process (with hundreds of markets, computing
+        them per batch was most of a worker's time).
+        """
+        key = (symbol, timeframe, limit, now_ms // MINUTE_MS)
+        with self._lock:
+            found = self._closed.get(key)
+            if found is not None:
+                self._closed.move_to_end(key)
+                return found
+        found = self.demo.ohlcv(symbol, timeframe, now_ms, limit).closed(now_ms, timeframe)
+        with self._lock:
+            self._closed[key] = found
+            while len(self._closed) > CLOSED_KEPT:
+                self._closed.popitem(last=False)
+        return found
 
     def now_ms(self) -> int:
         return self.clock.market_ms(datetime.now(UTC))
