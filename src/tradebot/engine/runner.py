@@ -194,9 +194,8 @@ async def _run_claimed(
     async with ctx.sessions() as session:  # one session for the batch, a transaction per bot
         for market, members in by_market.items():
             view = views[market]
-            if isinstance(
-                view, Exception
-            ):  # the whole market failed: each member retries or errors
+            # The whole market failed: each of its bots retries or errors.
+            if isinstance(view, Exception):
                 for bot in members:
                     await _fail(ctx, bot, view, token, result)
                 continue
